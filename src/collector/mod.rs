@@ -1,0 +1,104 @@
+//! Collectors: the `Collector` trait every evidence source implements, and the registry.
+//!
+//! Built-in collectors are Rust modules; custom collectors are folders in `collectors/` run as
+//! external processes under the contract in `collectors/README.md` (see [`custom`]).
+
+pub mod custom;
+mod registry;
+
+pub use registry::{Registry, RegistryError};
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::{Secret, Window};
+use crate::evidence::{Finding, Refusal};
+use crate::vault::StagedRun;
+
+/// Where a collector comes from, as shown by `collectors` and recorded in run.json.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    BuiltIn,
+    Custom,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::BuiltIn => "built-in",
+            Kind::Custom => "custom",
+        }
+    }
+}
+
+/// What a collector says about itself.
+#[derive(Debug, Clone)]
+pub struct Descriptor {
+    pub name: String,
+    pub version: String,
+    pub description: String,
+    pub kind: Kind,
+    /// SOC 2 criteria the evidence supports, e.g. `CC6.1`.
+    pub criteria: Vec<String>,
+    /// Cron expression (with seconds) used when the config gives none.
+    pub default_schedule: String,
+    /// The collector's own time limit, if it declares one; the config may override it.
+    pub timeout: Option<Duration>,
+    /// Secrets the collector needs (environment variable names); a run without them is skipped.
+    pub required_secrets: Vec<String>,
+}
+
+/// Everything a run gets from the agent.
+pub struct RunContext {
+    pub run_id: String,
+    /// The audit window the run is filed under (`None`: outside every configured window).
+    pub window: Option<Window>,
+    /// The run must be done by then; collectors should check `cancel` too.
+    pub deadline: tokio::time::Instant,
+    /// Cancelled at the deadline or when the agent shuts down.
+    pub cancel: CancellationToken,
+    /// Secrets granted to this collector by the config, by environment variable name.
+    pub secrets: BTreeMap<String, Secret>,
+    /// Per-run limits from the config (custom collectors).
+    pub max_output_bytes: Option<u64>,
+    pub max_files: Option<u64>,
+    /// Progress messages for the terminal display.
+    pub progress: crate::progress::RunProgress,
+}
+
+/// What a collector hands back besides the artifacts it wrote into the staged run.
+#[derive(Debug, Default)]
+pub struct Collected {
+    pub findings: Vec<Finding>,
+    pub summary: serde_json::Map<String, serde_json::Value>,
+    /// Provenance: what the collector was run with (never secret values).
+    pub parameters: serde_json::Map<String, serde_json::Value>,
+    pub refused: Vec<Refusal>,
+    /// Text for `run.log` (a custom collector's stderr, notes).
+    pub log: Vec<u8>,
+}
+
+/// Why a run did not succeed. The message says what happened and what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum CollectError {
+    /// The collector ran and failed; whatever it produced is kept with the failed record.
+    #[error("{reason}")]
+    Failed { reason: String, partial: Box<Collected> },
+    /// Stopped by the deadline or shutdown before it finished.
+    #[error("{reason}")]
+    Interrupted { reason: String, partial: Box<Collected> },
+    /// Could not write into the vault (disk full, permissions).
+    #[error("vault: {0}")]
+    Vault(#[from] crate::vault::VaultError),
+}
+
+/// An evidence source. Implementations write artifacts into `run` and return the rest.
+#[async_trait]
+pub trait Collector: Send + Sync {
+    fn descriptor(&self) -> &Descriptor;
+
+    async fn collect(&self, ctx: &RunContext, run: &mut StagedRun) -> Result<Collected, CollectError>;
+}

@@ -1,0 +1,199 @@
+//! The configuration file: TOML, typed and validated at load.
+//!
+//! Every problem found is reported at once, each naming the file, line, column and key.
+//! Secrets are references (`env:NAME`, `file:/path`), resolved only when a run needs them.
+
+mod load;
+mod schedule;
+mod secret;
+mod window;
+
+pub use load::{ConfigError, Problem, load, parse};
+pub use schedule::Schedule;
+pub use secret::{Secret, SecretError, SecretRef};
+pub use window::{OUTSIDE_WINDOW, Window};
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// The whole configuration, as loaded from one file.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The file it was read from; relative paths in it are relative to its folder.
+    pub path: PathBuf,
+    pub agent: AgentSettings,
+    pub http: HttpSettings,
+    pub windows: Vec<Window>,
+    /// Per-collector settings by collector name; a collector with no entry runs on its defaults.
+    pub collectors: BTreeMap<String, CollectorSettings>,
+}
+
+/// `[agent]`: where things are and how the daemon behaves.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgentSettings {
+    /// The vault directory (relative to the config file's folder).
+    #[serde(default = "default_vault_dir")]
+    pub vault_dir: PathBuf,
+    /// The folder of custom collectors (relative to the config file's folder).
+    #[serde(default = "default_collectors_dir")]
+    pub collectors_dir: PathBuf,
+    /// IANA time zone the cron schedules are read in.
+    #[serde(default = "default_timezone")]
+    pub timezone: TimeZone,
+    /// At most this many runs at once.
+    #[serde(default = "default_max_concurrent_runs")]
+    pub max_concurrent_runs: usize,
+    /// Each scheduled run starts up to this many seconds late, at random, to spread load.
+    #[serde(default = "default_jitter_secs")]
+    pub jitter_secs: u64,
+    /// A run that takes longer than this is stopped and recorded as interrupted.
+    #[serde(default = "default_deadline_secs")]
+    pub deadline_secs: u64,
+    /// After SIGTERM/SIGINT, in-flight runs get this long to finish before they are interrupted.
+    #[serde(default = "default_shutdown_grace_secs")]
+    pub shutdown_grace_secs: u64,
+    /// `human` or `json`.
+    #[serde(default)]
+    pub log_format: LogFormat,
+}
+
+/// `[http]`: the `/healthz` and `/metrics` endpoint of the daemon.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpSettings {
+    #[serde(default = "default_true")]
+    pub enabled: bool,
+    /// A loopback address by default; metrics say nothing secret but need not leave the host.
+    #[serde(default = "default_listen")]
+    pub listen: SocketAddr,
+}
+
+/// `[collectors.<name>]`: the settings every collector accepts.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CollectorSettings {
+    /// Set to false to leave the collector out of `run` and of `collect` without names.
+    #[serde(default = "default_true")]
+    pub enabled: bool,
+    /// A cron expression with seconds (`sec min hour day-of-month month day-of-week`),
+    /// overriding the collector's default schedule.
+    #[serde(default)]
+    pub schedule: Option<Schedule>,
+    /// Overrides `agent.deadline_secs` (and a custom collector's own timeout) for this collector.
+    #[serde(default)]
+    pub deadline_secs: Option<u64>,
+    /// Secrets granted to this collector: environment variable name → reference.
+    #[serde(default)]
+    pub secrets: BTreeMap<String, SecretRef>,
+    /// Custom collectors: the most bytes of output files a run may write.
+    #[serde(default)]
+    pub max_output_bytes: Option<u64>,
+    /// Custom collectors: the most output files a run may write.
+    #[serde(default)]
+    pub max_files: Option<u64>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Human,
+    Json,
+}
+
+/// A validated IANA time zone name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimeZone(pub chrono_tz::Tz);
+
+impl<'de> Deserialize<'de> for TimeZone {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(d)?;
+        name.parse::<chrono_tz::Tz>().map(TimeZone).map_err(|_| {
+            serde::de::Error::custom(format!(
+                "unknown time zone `{name}`: use an IANA name such as `UTC` or `Europe/Berlin`"
+            ))
+        })
+    }
+}
+
+impl Config {
+    fn base_dir(&self) -> &Path {
+        self.path.parent().unwrap_or_else(|| Path::new("."))
+    }
+
+    /// The vault directory, resolved against the config file's folder.
+    pub fn vault_dir(&self) -> PathBuf {
+        self.base_dir().join(&self.agent.vault_dir)
+    }
+
+    /// The custom collectors folder, resolved against the config file's folder.
+    pub fn collectors_dir(&self) -> PathBuf {
+        self.base_dir().join(&self.agent.collectors_dir)
+    }
+
+    /// The audit window a run on `date` (UTC) belongs to.
+    pub fn window_for(&self, date: chrono::NaiveDate) -> Option<&Window> {
+        self.windows.iter().find(|w| w.contains(date))
+    }
+
+    /// The settings of one collector: its `[collectors.<name>]` table, or the defaults.
+    pub fn settings_for(&self, name: &str) -> CollectorSettings {
+        self.collectors.get(name).cloned().unwrap_or_else(|| CollectorSettings {
+            enabled: true,
+            ..CollectorSettings::default()
+        })
+    }
+}
+
+fn default_vault_dir() -> PathBuf {
+    PathBuf::from("vault")
+}
+fn default_collectors_dir() -> PathBuf {
+    PathBuf::from("collectors")
+}
+fn default_timezone() -> TimeZone {
+    TimeZone(chrono_tz::UTC)
+}
+fn default_max_concurrent_runs() -> usize {
+    2
+}
+fn default_jitter_secs() -> u64 {
+    30
+}
+fn default_deadline_secs() -> u64 {
+    900
+}
+fn default_shutdown_grace_secs() -> u64 {
+    30
+}
+fn default_true() -> bool {
+    true
+}
+fn default_listen() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 9464))
+}
+
+impl Default for AgentSettings {
+    fn default() -> Self {
+        AgentSettings {
+            vault_dir: default_vault_dir(),
+            collectors_dir: default_collectors_dir(),
+            timezone: default_timezone(),
+            max_concurrent_runs: default_max_concurrent_runs(),
+            jitter_secs: default_jitter_secs(),
+            deadline_secs: default_deadline_secs(),
+            shutdown_grace_secs: default_shutdown_grace_secs(),
+            log_format: LogFormat::default(),
+        }
+    }
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        HttpSettings { enabled: true, listen: default_listen() }
+    }
+}

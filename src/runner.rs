@@ -1,0 +1,197 @@
+//! Carries out one run of one collector: window, secrets, deadline, cancellation, and the run's
+//! record in the vault, whatever happens.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use tokio_util::sync::CancellationToken;
+
+use crate::collector::{CollectError, Collected, Collector, RunContext};
+use crate::config::OUTSIDE_WINDOW;
+use crate::config::{Config, Secret};
+use crate::evidence::RunStatus;
+use crate::progress::RunProgress;
+use crate::telemetry::Metrics;
+use crate::vault::{CollectorInfo, Committed, Outcome, RunMeta, Vault, VaultError, WindowRef, layout};
+
+/// How long a collector gets after its cancellation before the agent stops waiting for it.
+const CANCEL_GRACE: Duration = Duration::from_secs(10);
+
+/// What the caller learns about a finished run.
+#[derive(Debug, Clone)]
+pub struct RunResult {
+    pub collector: String,
+    pub status: RunStatus,
+    pub error: Option<String>,
+    pub findings: usize,
+    pub committed: Committed,
+}
+
+/// Runs collectors against one vault with one config.
+#[derive(Clone)]
+pub struct Runner {
+    pub config: Arc<Config>,
+    pub vault: Vault,
+    pub metrics: Arc<Metrics>,
+}
+
+impl Runner {
+    /// Runs `collector` now. `interrupt` ends the run early (shutdown); the run is recorded in the
+    /// vault in every case but one: the vault itself cannot be written (the error says why).
+    pub async fn run(&self, collector: Arc<dyn Collector>, interrupt: CancellationToken, progress: RunProgress) -> Result<RunResult, VaultError> {
+        let d = collector.descriptor();
+        let started = Utc::now();
+        let run_id = layout::new_run_id(started);
+        let window = self.config.window_for(started.date_naive()).cloned();
+        let window_ref = match &window {
+            Some(w) => WindowRef { name: w.name.clone(), start: Some(w.start), end: Some(w.end) },
+            None => WindowRef { name: OUTSIDE_WINDOW.to_string(), start: None, end: None },
+        };
+        if window.is_none() {
+            tracing::warn!(message = "No audit window covers today; filing the run under `outside-window`.", collector = %d.name, date = %started.date_naive());
+        }
+        let meta = RunMeta {
+            run_id: run_id.clone(),
+            collector: CollectorInfo { name: d.name.clone(), version: d.version.clone(), kind: d.kind.as_str().to_string() },
+            criteria: d.criteria.clone(),
+            window: window_ref,
+            started_at: started,
+        };
+        let mut staged = self.vault.begin(meta)?;
+        tracing::info!(message = "Run started.", collector = %d.name, run_id = %run_id);
+        let settings = self.config.settings_for(&d.name);
+
+        let outcome = match resolve_secrets(&d.name, &d.required_secrets, &settings.secrets) {
+            Err(reason) => Outcome::new(RunStatus::Skipped, Some(reason)),
+            Ok(secrets) => {
+                let limit = settings
+                    .deadline_secs
+                    .map(Duration::from_secs)
+                    .or(d.timeout)
+                    .unwrap_or(Duration::from_secs(self.config.agent.deadline_secs));
+                let cancel = interrupt.child_token();
+                let ctx = RunContext {
+                    run_id: run_id.clone(),
+                    window,
+                    deadline: tokio::time::Instant::now() + limit,
+                    cancel: cancel.clone(),
+                    secrets,
+                    max_output_bytes: settings.max_output_bytes,
+                    max_files: settings.max_files,
+                    progress: progress.clone(),
+                };
+                let result = {
+                    let work = collector.collect(&ctx, &mut staged);
+                    tokio::pin!(work);
+                    tokio::select! {
+                        r = &mut work => Some(r),
+                        _ = tokio::time::sleep(limit) => {
+                            cancel.cancel();
+                            tokio::time::timeout(CANCEL_GRACE, &mut work).await.ok()
+                        }
+                    }
+                };
+                let deadline_hit = !interrupt.is_cancelled() && cancel.is_cancelled();
+                let why_interrupted = if deadline_hit {
+                    format!("the run passed its deadline of {}s (raise `deadline_secs` for this collector if it needs longer)", limit.as_secs())
+                } else {
+                    "the agent was shut down before the run finished".to_string()
+                };
+                let mut outcome = match result {
+                    Some(Ok(collected)) => with_collected(Outcome::new(RunStatus::Succeeded, None), collected),
+                    Some(Err(CollectError::Failed { reason, partial })) => with_collected(Outcome::new(RunStatus::Failed, Some(reason)), *partial),
+                    Some(Err(CollectError::Interrupted { reason, partial })) => {
+                        let reason = if cancel.is_cancelled() { format!("{why_interrupted}: {reason}") } else { reason };
+                        interrupted(&mut staged, reason, *partial)?
+                    }
+                    Some(Err(CollectError::Vault(e))) => Outcome::new(RunStatus::Failed, Some(format!("could not write evidence: {e}"))),
+                    None => interrupted(&mut staged, format!("{why_interrupted}; the collector did not stop within {}s of being cancelled", CANCEL_GRACE.as_secs()), Collected::default())?,
+                };
+                redact(&mut outcome, &ctx.secrets);
+                outcome
+            }
+        };
+        let (status, error, findings) = (outcome.status, outcome.error.clone(), outcome.findings.len());
+        let committed = match staged.commit(outcome) {
+            Ok(c) => c,
+            Err(e) => {
+                self.metrics.record_failure_to_commit(&d.name);
+                tracing::error!(message = "Could not commit the run; it stays in staging and is recorded as interrupted at the next start.", collector = %d.name, run_id = %run_id, error = %e);
+                return Err(e);
+            }
+        };
+        self.metrics.record_run(&d.name, status, committed.artifacts as u64, committed.bytes, Utc::now());
+        match status {
+            RunStatus::Succeeded => tracing::info!(message = "Run succeeded.", collector = %d.name, run = %committed.dir.display(), artifacts = committed.artifacts, findings),
+            RunStatus::Skipped => tracing::warn!(message = "Run skipped.", collector = %d.name, reason = error.as_deref().unwrap_or("")),
+            _ => tracing::error!(message = "Run did not succeed.", collector = %d.name, %status, error = error.as_deref().unwrap_or("")),
+        }
+        Ok(RunResult { collector: d.name.clone(), status, error, findings, committed })
+    }
+}
+
+fn with_collected(mut o: Outcome, c: Collected) -> Outcome {
+    o.findings = c.findings;
+    o.summary = c.summary;
+    o.parameters = c.parameters;
+    o.refused = c.refused;
+    o.log = c.log;
+    o.finished_at = Utc::now();
+    o
+}
+
+/// An interrupted run keeps no partial artifacts, only its log and what was refused.
+fn interrupted(staged: &mut crate::vault::StagedRun, reason: String, partial: Collected) -> Result<Outcome, VaultError> {
+    let (files, bytes) = staged.discard_artifacts()?;
+    let reason = if files > 0 { format!("{reason}; {files} partial file(s), {bytes} byte(s) discarded") } else { reason };
+    let mut o = with_collected(Outcome::new(RunStatus::Interrupted, Some(reason)), partial);
+    o.findings.clear();
+    Ok(o)
+}
+
+/// Resolves the secrets granted to a collector; a missing one skips the run with what to set.
+fn resolve_secrets(collector: &str, required: &[String], granted: &BTreeMap<String, crate::config::SecretRef>) -> Result<BTreeMap<String, Secret>, String> {
+    for name in required {
+        if !granted.contains_key(name) {
+            return Err(format!(
+                "needs secret {name}: grant it in the config, e.g. `[collectors.{collector}.secrets] {name} = \"env:{name}\"`, and set that variable"
+            ));
+        }
+    }
+    let mut out = BTreeMap::new();
+    for (name, reference) in granted {
+        let secret = reference.resolve().map_err(|e| format!("secret {name} ({reference}) is not available: {e}"))?;
+        out.insert(name.clone(), secret);
+    }
+    Ok(out)
+}
+
+/// Replaces any secret value that a collector echoed into its log or record text.
+fn redact(o: &mut Outcome, secrets: &BTreeMap<String, Secret>) {
+    for (name, secret) in secrets {
+        let value = secret.expose();
+        if value.len() < 4 {
+            continue; // too short to tell from ordinary text
+        }
+        let mask = format!("[redacted secret {name}]");
+        if let Some(e) = &mut o.error {
+            *e = e.replace(value, &mask);
+        }
+        if o.log.windows(value.len()).any(|w| w == value.as_bytes()) {
+            o.log = String::from_utf8_lossy(&o.log).replace(value, &mask).into_bytes();
+        }
+        for part in [&mut o.summary, &mut o.parameters] {
+            let text = serde_json::Value::Object(std::mem::take(part)).to_string();
+            if let Ok(serde_json::Value::Object(m)) = serde_json::from_str(&text.replace(value, &mask)) {
+                *part = m;
+            }
+        }
+        for f in &mut o.findings {
+            for s in [&mut f.subject, &mut f.message] {
+                *s = s.replace(value, &mask);
+            }
+        }
+    }
+}

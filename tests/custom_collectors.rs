@@ -1,0 +1,1 @@
+//! Tests: custom_collectors.

@@ -1,0 +1,12 @@
+//! All integration tests, compiled into one binary (one module per area).
+//! They run the built `evidence-agent` binary on temporary vaults.
+
+mod util;
+
+mod cli;
+mod config_errors;
+mod crash;
+mod custom_collectors;
+mod secrets;
+mod telemetry;
+mod vault_verify;
