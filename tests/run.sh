@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The whole test suite, exactly as the README gives it: installs what the tests need on a fresh
+# machine (Debian), then runs every test. CI (.ci/run) calls this same script.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Tools the tests drive for real: coreutils' sha256sum (auditor's check), systemd-analyze (unit
+# sandboxing score), pgrep (no orphaned collector processes), dash (host-baseline under a plain sh).
+missing=()
+need() { command -v "$1" >/dev/null 2>&1 || missing+=("$2"); }
+need sha256sum coreutils
+need systemd-analyze systemd
+need pgrep procps
+need dash dash
+need ss iproute2
+if ((${#missing[@]})); then
+  echo "Installing test dependencies: ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
+fi
+
+# Third-party fixtures are read from ../shared; a missing folder is a failure, never a skip.
+if [ ! -d ../shared/fixtures ]; then
+  echo "error: ../shared/fixtures is missing: the tests read third-party fixtures from there" >&2
+  exit 1
+fi
+
+cargo test --locked --all-targets
+bash systemd/check.sh
