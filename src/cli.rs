@@ -7,10 +7,20 @@ use clap::{Parser, Subcommand};
 use crate::config::LogFormat;
 
 #[derive(Debug, Parser)]
-#[command(name = "evidence-agent", version, about = "Collects SOC 2 evidence on a schedule into a tamper-evident vault")]
+#[command(
+    name = "evidence-agent",
+    version,
+    about = "Collects SOC 2 evidence on a schedule into a tamper-evident vault"
+)]
 pub struct Cli {
     /// The config file.
-    #[arg(short, long, global = true, env = "EVIDENCE_AGENT_CONFIG", default_value = "/etc/evidence-agent/config.toml")]
+    #[arg(
+        short,
+        long,
+        global = true,
+        env = "EVIDENCE_AGENT_CONFIG",
+        default_value = "/etc/evidence-agent/config.toml"
+    )]
     pub config: PathBuf,
     /// Log format: `human` or `json` (overrides `agent.log_format`).
     #[arg(long, global = true, value_parser = parse_log_format)]
@@ -56,6 +66,8 @@ fn parse_log_format(s: &str) -> Result<LogFormat, String> {
     match s {
         "human" => Ok(LogFormat::Human),
         "json" => Ok(LogFormat::Json),
-        other => Err(format!("`{other}` is not a log format: use `human` or `json`")),
+        other => Err(format!(
+            "`{other}` is not a log format: use `human` or `json`"
+        )),
     }
 }

@@ -10,7 +10,11 @@ fn main() -> ExitCode {
         Err(e) => {
             // clap prints help/version to stdout with success; usage errors with code 2.
             let _ = e.print();
-            return ExitCode::from(if e.use_stderr() { evidence_agent::exit::USAGE as u8 } else { 0 });
+            return ExitCode::from(if e.use_stderr() {
+                evidence_agent::exit::USAGE as u8
+            } else {
+                0
+            });
         }
     };
     ExitCode::from(commands::dispatch(cli) as u8)

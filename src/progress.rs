@@ -25,7 +25,11 @@ impl Display {
     /// Spinners when stderr is a terminal, plain lines otherwise (logs, CI, cron mail).
     pub fn detect() -> Display {
         if std::io::stderr().is_terminal() {
-            Display { multi: Some(Arc::new(MultiProgress::with_draw_target(ProgressDrawTarget::stderr()))) }
+            Display {
+                multi: Some(Arc::new(MultiProgress::with_draw_target(
+                    ProgressDrawTarget::stderr(),
+                ))),
+            }
         } else {
             Display::plain()
         }
@@ -38,12 +42,19 @@ impl Display {
     pub fn start(&self, collector: &str) -> RunProgress {
         let bar = self.multi.as_ref().map(|m| {
             let bar = m.add(ProgressBar::new_spinner());
-            bar.set_style(ProgressStyle::with_template("{spinner} {prefix:.bold} {wide_msg} {elapsed}").unwrap_or_else(|_| ProgressStyle::default_spinner()));
+            bar.set_style(
+                ProgressStyle::with_template("{spinner} {prefix:.bold} {wide_msg} {elapsed}")
+                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+            );
             bar.set_prefix(collector.to_string());
             bar.enable_steady_tick(Duration::from_millis(120));
             bar
         });
-        let p = RunProgress { name: collector.to_string(), bar, quiet: false };
+        let p = RunProgress {
+            name: collector.to_string(),
+            bar,
+            quiet: false,
+        };
         p.message("starting");
         p
     }
@@ -52,7 +63,11 @@ impl Display {
 impl RunProgress {
     /// A detached handle for runs with no display (the daemon, tests).
     pub fn none(name: &str) -> RunProgress {
-        RunProgress { name: name.to_string(), bar: None, quiet: true }
+        RunProgress {
+            name: name.to_string(),
+            bar: None,
+            quiet: true,
+        }
     }
 
     pub fn message(&self, msg: &str) {

@@ -9,7 +9,10 @@ pub fn u32() -> u32 {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
     h.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
     h.write_u128(nanos);
     h.write_u32(std::process::id());
     h.finish() as u32
@@ -17,5 +20,9 @@ pub fn u32() -> u32 {
 
 /// Uniform-ish in `0..=max`.
 pub fn up_to(max: u64) -> u64 {
-    if max == 0 { 0 } else { u64::from(u32()) % (max + 1) }
+    if max == 0 {
+        0
+    } else {
+        u64::from(u32()) % (max + 1)
+    }
 }

@@ -14,7 +14,9 @@ use crate::config::{Config, Secret};
 use crate::evidence::RunStatus;
 use crate::progress::RunProgress;
 use crate::telemetry::Metrics;
-use crate::vault::{CollectorInfo, Committed, Outcome, RunMeta, Vault, VaultError, WindowRef, layout};
+use crate::vault::{
+    CollectorInfo, Committed, Outcome, RunMeta, Vault, VaultError, WindowRef, layout,
+};
 
 /// How long a collector gets after its cancellation before the agent stops waiting for it.
 const CANCEL_GRACE: Duration = Duration::from_secs(10);
@@ -40,21 +42,38 @@ pub struct Runner {
 impl Runner {
     /// Runs `collector` now. `interrupt` ends the run early (shutdown); the run is recorded in the
     /// vault in every case but one: the vault itself cannot be written (the error says why).
-    pub async fn run(&self, collector: Arc<dyn Collector>, interrupt: CancellationToken, progress: RunProgress) -> Result<RunResult, VaultError> {
+    pub async fn run(
+        &self,
+        collector: Arc<dyn Collector>,
+        interrupt: CancellationToken,
+        progress: RunProgress,
+    ) -> Result<RunResult, VaultError> {
         let d = collector.descriptor();
         let started = Utc::now();
         let run_id = layout::new_run_id(started);
         let window = self.config.window_for(started.date_naive()).cloned();
         let window_ref = match &window {
-            Some(w) => WindowRef { name: w.name.clone(), start: Some(w.start), end: Some(w.end) },
-            None => WindowRef { name: OUTSIDE_WINDOW.to_string(), start: None, end: None },
+            Some(w) => WindowRef {
+                name: w.name.clone(),
+                start: Some(w.start),
+                end: Some(w.end),
+            },
+            None => WindowRef {
+                name: OUTSIDE_WINDOW.to_string(),
+                start: None,
+                end: None,
+            },
         };
         if window.is_none() {
             tracing::warn!(message = "No audit window covers today; filing the run under `outside-window`.", collector = %d.name, date = %started.date_naive());
         }
         let meta = RunMeta {
             run_id: run_id.clone(),
-            collector: CollectorInfo { name: d.name.clone(), version: d.version.clone(), kind: d.kind.as_str().to_string() },
+            collector: CollectorInfo {
+                name: d.name.clone(),
+                version: d.version.clone(),
+                kind: d.kind.as_str().to_string(),
+            },
             criteria: d.criteria.clone(),
             window: window_ref,
             started_at: started,
@@ -95,25 +114,50 @@ impl Runner {
                 };
                 let deadline_hit = !interrupt.is_cancelled() && cancel.is_cancelled();
                 let why_interrupted = if deadline_hit {
-                    format!("the run passed its deadline of {}s (raise `deadline_secs` for this collector if it needs longer)", limit.as_secs())
+                    format!(
+                        "the run passed its deadline of {}s (raise `deadline_secs` for this collector if it needs longer)",
+                        limit.as_secs()
+                    )
                 } else {
                     "the agent was shut down before the run finished".to_string()
                 };
                 let mut outcome = match result {
-                    Some(Ok(collected)) => with_collected(Outcome::new(RunStatus::Succeeded, None), collected),
-                    Some(Err(CollectError::Failed { reason, partial })) => with_collected(Outcome::new(RunStatus::Failed, Some(reason)), *partial),
+                    Some(Ok(collected)) => {
+                        with_collected(Outcome::new(RunStatus::Succeeded, None), collected)
+                    }
+                    Some(Err(CollectError::Failed { reason, partial })) => {
+                        with_collected(Outcome::new(RunStatus::Failed, Some(reason)), *partial)
+                    }
                     Some(Err(CollectError::Interrupted { reason, partial })) => {
-                        let reason = if cancel.is_cancelled() { format!("{why_interrupted}: {reason}") } else { reason };
+                        let reason = if cancel.is_cancelled() {
+                            format!("{why_interrupted}: {reason}")
+                        } else {
+                            reason
+                        };
                         interrupted(&mut staged, reason, *partial)?
                     }
-                    Some(Err(CollectError::Vault(e))) => Outcome::new(RunStatus::Failed, Some(format!("could not write evidence: {e}"))),
-                    None => interrupted(&mut staged, format!("{why_interrupted}; the collector did not stop within {}s of being cancelled", CANCEL_GRACE.as_secs()), Collected::default())?,
+                    Some(Err(CollectError::Vault(e))) => Outcome::new(
+                        RunStatus::Failed,
+                        Some(format!("could not write evidence: {e}")),
+                    ),
+                    None => interrupted(
+                        &mut staged,
+                        format!(
+                            "{why_interrupted}; the collector did not stop within {}s of being cancelled",
+                            CANCEL_GRACE.as_secs()
+                        ),
+                        Collected::default(),
+                    )?,
                 };
                 redact(&mut outcome, &ctx.secrets);
                 outcome
             }
         };
-        let (status, error, findings) = (outcome.status, outcome.error.clone(), outcome.findings.len());
+        let (status, error, findings) = (
+            outcome.status,
+            outcome.error.clone(),
+            outcome.findings.len(),
+        );
         let committed = match staged.commit(outcome) {
             Ok(c) => c,
             Err(e) => {
@@ -122,13 +166,31 @@ impl Runner {
                 return Err(e);
             }
         };
-        self.metrics.record_run(&d.name, status, committed.artifacts as u64, committed.bytes, Utc::now());
+        self.metrics.record_run(
+            &d.name,
+            status,
+            committed.artifacts as u64,
+            committed.bytes,
+            Utc::now(),
+        );
         match status {
-            RunStatus::Succeeded => tracing::info!(message = "Run succeeded.", collector = %d.name, run = %committed.dir.display(), artifacts = committed.artifacts, findings),
-            RunStatus::Skipped => tracing::warn!(message = "Run skipped.", collector = %d.name, reason = error.as_deref().unwrap_or("")),
-            _ => tracing::error!(message = "Run did not succeed.", collector = %d.name, %status, error = error.as_deref().unwrap_or("")),
+            RunStatus::Succeeded => {
+                tracing::info!(message = "Run succeeded.", collector = %d.name, run = %committed.dir.display(), artifacts = committed.artifacts, findings)
+            }
+            RunStatus::Skipped => {
+                tracing::warn!(message = "Run skipped.", collector = %d.name, reason = error.as_deref().unwrap_or(""))
+            }
+            _ => {
+                tracing::error!(message = "Run did not succeed.", collector = %d.name, %status, error = error.as_deref().unwrap_or(""))
+            }
         }
-        Ok(RunResult { collector: d.name.clone(), status, error, findings, committed })
+        Ok(RunResult {
+            collector: d.name.clone(),
+            status,
+            error,
+            findings,
+            committed,
+        })
     }
 }
 
@@ -143,16 +205,28 @@ fn with_collected(mut o: Outcome, c: Collected) -> Outcome {
 }
 
 /// An interrupted run keeps no partial artifacts, only its log and what was refused.
-fn interrupted(staged: &mut crate::vault::StagedRun, reason: String, partial: Collected) -> Result<Outcome, VaultError> {
+fn interrupted(
+    staged: &mut crate::vault::StagedRun,
+    reason: String,
+    partial: Collected,
+) -> Result<Outcome, VaultError> {
     let (files, bytes) = staged.discard_artifacts()?;
-    let reason = if files > 0 { format!("{reason}; {files} partial file(s), {bytes} byte(s) discarded") } else { reason };
+    let reason = if files > 0 {
+        format!("{reason}; {files} partial file(s), {bytes} byte(s) discarded")
+    } else {
+        reason
+    };
     let mut o = with_collected(Outcome::new(RunStatus::Interrupted, Some(reason)), partial);
     o.findings.clear();
     Ok(o)
 }
 
 /// Resolves the secrets granted to a collector; a missing one skips the run with what to set.
-fn resolve_secrets(collector: &str, required: &[String], granted: &BTreeMap<String, crate::config::SecretRef>) -> Result<BTreeMap<String, Secret>, String> {
+fn resolve_secrets(
+    collector: &str,
+    required: &[String],
+    granted: &BTreeMap<String, crate::config::SecretRef>,
+) -> Result<BTreeMap<String, Secret>, String> {
     for name in required {
         if !granted.contains_key(name) {
             return Err(format!(
@@ -162,7 +236,9 @@ fn resolve_secrets(collector: &str, required: &[String], granted: &BTreeMap<Stri
     }
     let mut out = BTreeMap::new();
     for (name, reference) in granted {
-        let secret = reference.resolve().map_err(|e| format!("secret {name} ({reference}) is not available: {e}"))?;
+        let secret = reference
+            .resolve()
+            .map_err(|e| format!("secret {name} ({reference}) is not available: {e}"))?;
         out.insert(name.clone(), secret);
     }
     Ok(out)
@@ -180,11 +256,15 @@ fn redact(o: &mut Outcome, secrets: &BTreeMap<String, Secret>) {
             *e = e.replace(value, &mask);
         }
         if o.log.windows(value.len()).any(|w| w == value.as_bytes()) {
-            o.log = String::from_utf8_lossy(&o.log).replace(value, &mask).into_bytes();
+            o.log = String::from_utf8_lossy(&o.log)
+                .replace(value, &mask)
+                .into_bytes();
         }
         for part in [&mut o.summary, &mut o.parameters] {
             let text = serde_json::Value::Object(std::mem::take(part)).to_string();
-            if let Ok(serde_json::Value::Object(m)) = serde_json::from_str(&text.replace(value, &mask)) {
+            if let Ok(serde_json::Value::Object(m)) =
+                serde_json::from_str(&text.replace(value, &mask))
+            {
                 *part = m;
             }
         }
@@ -193,5 +273,243 @@ fn redact(o: &mut Outcome, secrets: &BTreeMap<String, Secret>) {
                 *s = s.replace(value, &mask);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::collector::{Descriptor, Kind};
+    use crate::evidence::{Finding, Severity};
+    use crate::vault::StagedRun;
+    use async_trait::async_trait;
+
+    /// A built-in-style collector whose behaviour each test picks.
+    struct Fake {
+        d: Descriptor,
+        behaviour: Behaviour,
+    }
+
+    enum Behaviour {
+        Succeed,
+        /// Ignores cancellation entirely: the runner must stop waiting for it.
+        Hang,
+        /// Writes a file, then stops when cancelled, as a well-behaved collector does.
+        WriteThenWaitForCancel,
+        EchoSecret,
+    }
+
+    fn fake(behaviour: Behaviour, required_secrets: Vec<String>) -> Arc<dyn Collector> {
+        Arc::new(Fake {
+            d: Descriptor {
+                name: "fake".into(),
+                version: "1".into(),
+                description: "test".into(),
+                kind: Kind::BuiltIn,
+                criteria: vec!["CC8.1".into()],
+                default_schedule: "0 0 3 * * *".into(),
+                timeout: Some(Duration::from_secs(5)),
+                required_secrets,
+            },
+            behaviour,
+        })
+    }
+
+    #[async_trait]
+    impl Collector for Fake {
+        fn descriptor(&self) -> &Descriptor {
+            &self.d
+        }
+        async fn collect(
+            &self,
+            ctx: &RunContext,
+            run: &mut StagedRun,
+        ) -> Result<Collected, CollectError> {
+            match self.behaviour {
+                Behaviour::Succeed => {
+                    run.add_bytes("prs.csv", "text/csv", b"repo,number\nx,1\n")?;
+                    Ok(Collected {
+                        findings: vec![Finding {
+                            rule: "r".into(),
+                            severity: Severity::High,
+                            subject: "x#1".into(),
+                            message: "m".into(),
+                            artifact: Some("prs.csv".into()),
+                        }],
+                        ..Collected::default()
+                    })
+                }
+                Behaviour::Hang => {
+                    tokio::time::sleep(Duration::from_secs(3600)).await;
+                    Ok(Collected::default())
+                }
+                Behaviour::WriteThenWaitForCancel => {
+                    run.add_bytes("partial.json", "application/json", b"{}")?;
+                    ctx.cancel.cancelled().await;
+                    Err(CollectError::Interrupted {
+                        reason: "stopped on request".into(),
+                        partial: Box::default(),
+                    })
+                }
+                Behaviour::EchoSecret => {
+                    let value = ctx.secrets["TOKEN"].expose().to_string();
+                    Ok(Collected {
+                        log: format!("token is {value}\n").into_bytes(),
+                        summary: [("t".to_string(), serde_json::json!(value))]
+                            .into_iter()
+                            .collect(),
+                        ..Collected::default()
+                    })
+                }
+            }
+        }
+    }
+
+    fn runner(dir: &std::path::Path, extra: &str) -> Runner {
+        let text = format!(
+            "[agent]\nvault_dir = \"vault\"\n[[windows]]\nname = \"w\"\nstart = \"2000-01-01\"\nend = \"2099-12-31\"\n{extra}"
+        );
+        let config =
+            crate::config::parse(&dir.join("config.toml"), &text).expect("test config parses");
+        let vault = Vault::open(&dir.join("vault")).unwrap();
+        Runner {
+            config: Arc::new(config),
+            vault,
+            metrics: Arc::new(Metrics::new()),
+        }
+    }
+
+    fn record(r: &RunResult) -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(r.committed.dir.join("run.json")).unwrap()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_successful_run_records_artifacts_and_findings() {
+        let dir = tempfile::tempdir().unwrap();
+        let r = runner(dir.path(), "")
+            .run(
+                fake(Behaviour::Succeed, vec![]),
+                CancellationToken::new(),
+                RunProgress::none("fake"),
+            )
+            .await
+            .unwrap();
+        assert_eq!(r.status, RunStatus::Succeeded);
+        let rec = record(&r);
+        assert_eq!(rec["artifacts"][0]["path"], "artifacts/prs.csv");
+        assert_eq!(rec["findings_summary"]["high"], 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_collector_that_ignores_its_deadline_is_recorded_as_interrupted() {
+        let dir = tempfile::tempdir().unwrap();
+        let r = runner(dir.path(), "")
+            .run(
+                fake(Behaviour::Hang, vec![]),
+                CancellationToken::new(),
+                RunProgress::none("fake"),
+            )
+            .await
+            .unwrap();
+        assert_eq!(r.status, RunStatus::Interrupted);
+        let err = r.error.unwrap();
+        assert!(
+            err.contains("deadline of 5s") && err.contains("did not stop"),
+            "{err}"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn shutdown_interrupts_and_discards_partial_artifacts() {
+        let dir = tempfile::tempdir().unwrap();
+        let stop = CancellationToken::new();
+        let trigger = stop.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            trigger.cancel();
+        });
+        let r = runner(dir.path(), "")
+            .run(
+                fake(Behaviour::WriteThenWaitForCancel, vec![]),
+                stop,
+                RunProgress::none("fake"),
+            )
+            .await
+            .unwrap();
+        assert_eq!(r.status, RunStatus::Interrupted);
+        assert!(
+            r.error
+                .as_deref()
+                .unwrap()
+                .starts_with("the agent was shut down"),
+            "{:?}",
+            r.error
+        );
+        assert_eq!(
+            record(&r)["artifacts"],
+            serde_json::json!([]),
+            "no partial evidence kept"
+        );
+        assert!(r.error.unwrap().contains("1 partial file(s)"));
+    }
+
+    #[tokio::test]
+    async fn a_missing_secret_skips_the_run_saying_what_to_set() {
+        let dir = tempfile::tempdir().unwrap();
+        let r = runner(dir.path(), "")
+            .run(
+                fake(Behaviour::Succeed, vec!["GITHUB_TOKEN".into()]),
+                CancellationToken::new(),
+                RunProgress::none("fake"),
+            )
+            .await
+            .unwrap();
+        assert_eq!(r.status, RunStatus::Skipped);
+        assert!(
+            r.error
+                .unwrap()
+                .contains("[collectors.fake.secrets] GITHUB_TOKEN = \"env:GITHUB_TOKEN\"")
+        );
+
+        let granted = "[collectors.fake.secrets]\nGITHUB_TOKEN = \"env:EVIDENCE_AGENT_TEST_UNSET_VARIABLE\"\n";
+        let r = runner(dir.path(), granted)
+            .run(
+                fake(Behaviour::Succeed, vec!["GITHUB_TOKEN".into()]),
+                CancellationToken::new(),
+                RunProgress::none("fake"),
+            )
+            .await
+            .unwrap();
+        assert_eq!(r.status, RunStatus::Skipped);
+        assert!(
+            r.error
+                .unwrap()
+                .contains("EVIDENCE_AGENT_TEST_UNSET_VARIABLE is not set")
+        );
+    }
+
+    #[tokio::test]
+    async fn secret_values_echoed_by_a_collector_are_redacted() {
+        let dir = tempfile::tempdir().unwrap();
+        let secret_file = dir.path().join("token");
+        std::fs::write(&secret_file, "s3cr3t-value-123\n").unwrap();
+        let granted = format!(
+            "[collectors.fake.secrets]\nTOKEN = \"file:{}\"\n",
+            secret_file.display()
+        );
+        let r = runner(dir.path(), &granted)
+            .run(
+                fake(Behaviour::EchoSecret, vec![]),
+                CancellationToken::new(),
+                RunProgress::none("fake"),
+            )
+            .await
+            .unwrap();
+        assert_eq!(r.status, RunStatus::Succeeded);
+        for entry in std::fs::read_dir(&r.committed.dir).unwrap() {
+            let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+            assert!(!String::from_utf8_lossy(&bytes).contains("s3cr3t-value-123"));
+        }
+        assert_eq!(record(&r)["summary"]["t"], "[redacted secret TOKEN]");
     }
 }

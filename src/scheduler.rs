@@ -25,13 +25,24 @@ pub fn schedule_for(config: &Config, collector: &dyn Collector) -> Result<Schedu
 }
 
 /// The next fire time strictly after `after`, reading the schedule in `tz`.
-pub fn next_fire(schedule: &Schedule, tz: chrono_tz::Tz, after: DateTime<Utc>) -> Option<DateTime<Utc>> {
-    schedule.next_after(&after.with_timezone(&tz)).map(|t| t.with_timezone(&Utc))
+pub fn next_fire(
+    schedule: &Schedule,
+    tz: chrono_tz::Tz,
+    after: DateTime<Utc>,
+) -> Option<DateTime<Utc>> {
+    schedule
+        .next_after(&after.with_timezone(&tz))
+        .map(|t| t.with_timezone(&Utc))
 }
 
 /// A catch-up run is due when there was never a success, or when a scheduled time has passed
 /// since the last success (the last success is older than one period).
-pub fn needs_catch_up(schedule: &Schedule, tz: chrono_tz::Tz, last_success: Option<DateTime<Utc>>, now: DateTime<Utc>) -> bool {
+pub fn needs_catch_up(
+    schedule: &Schedule,
+    tz: chrono_tz::Tz,
+    last_success: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> bool {
     match last_success {
         None => true,
         Some(last) => next_fire(schedule, tz, last).is_some_and(|t| t <= now),
@@ -100,7 +111,12 @@ pub async fn run_daemon(runner: Runner, registry: Registry, shutdown: Shutdown) 
             }
         };
         let catch_up = needs_catch_up(&schedule, tz, successes.get(&name).copied(), Utc::now());
-        let (runner, collector, limit, shutdown) = (runner.clone(), collector.clone(), limit.clone(), shutdown.clone());
+        let (runner, collector, limit, shutdown) = (
+            runner.clone(),
+            collector.clone(),
+            limit.clone(),
+            shutdown.clone(),
+        );
         let jitter = config.agent.jitter_secs;
         tasks.spawn(async move {
             if catch_up {
@@ -135,7 +151,10 @@ pub async fn run_daemon(runner: Runner, registry: Registry, shutdown: Shutdown) 
         });
     }
     if tasks.is_empty() {
-        tracing::warn!(message = "No enabled collectors: the daemon has nothing to do until the config changes.");
+        tracing::warn!(
+            message =
+                "No enabled collectors: the daemon has nothing to do until the config changes."
+        );
     }
     while tasks.join_next().await.is_some() {}
     tracing::info!(message = "All runs finished; daemon stopped.");
@@ -155,8 +174,14 @@ mod tests {
         let daily_3am = Schedule::parse("0 0 3 * * *").unwrap();
         let berlin: chrono_tz::Tz = "Europe/Berlin".parse().unwrap();
         // 03:00 in Berlin in winter (UTC+1) is 02:00 UTC.
-        assert_eq!(next_fire(&daily_3am, berlin, utc(2026, 11, 23, 0, 0)), Some(utc(2026, 11, 23, 2, 0)));
-        assert_eq!(next_fire(&daily_3am, chrono_tz::UTC, utc(2026, 11, 23, 3, 0)), Some(utc(2026, 11, 24, 3, 0)));
+        assert_eq!(
+            next_fire(&daily_3am, berlin, utc(2026, 11, 23, 0, 0)),
+            Some(utc(2026, 11, 23, 2, 0))
+        );
+        assert_eq!(
+            next_fire(&daily_3am, chrono_tz::UTC, utc(2026, 11, 23, 3, 0)),
+            Some(utc(2026, 11, 24, 3, 0))
+        );
     }
 
     #[test]
@@ -165,8 +190,14 @@ mod tests {
         let tz = chrono_tz::UTC;
         let now = utc(2026, 11, 23, 12, 0);
         assert!(needs_catch_up(&daily_3am, tz, None, now), "never run");
-        assert!(!needs_catch_up(&daily_3am, tz, Some(utc(2026, 11, 23, 3, 0)), now), "ran at today's slot");
-        assert!(needs_catch_up(&daily_3am, tz, Some(utc(2026, 11, 22, 3, 0)), now), "missed today's 03:00");
+        assert!(
+            !needs_catch_up(&daily_3am, tz, Some(utc(2026, 11, 23, 3, 0)), now),
+            "ran at today's slot"
+        );
+        assert!(
+            needs_catch_up(&daily_3am, tz, Some(utc(2026, 11, 22, 3, 0)), now),
+            "missed today's 03:00"
+        );
     }
 
     #[test]
@@ -190,6 +221,9 @@ mod tests {
             entry("a", RunStatus::Failed, "2026-11-22T03:00:00.000Z"),
             entry("a", RunStatus::Succeeded, "2026-11-21T03:00:00.000Z"),
         ];
-        assert_eq!(last_successes(&entries).get("a"), Some(&utc(2026, 11, 21, 3, 0)));
+        assert_eq!(
+            last_successes(&entries).get("a"),
+            Some(&utc(2026, 11, 21, 3, 0))
+        );
     }
 }

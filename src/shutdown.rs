@@ -24,7 +24,10 @@ impl Shutdown {
         let (stop, hard) = (s.stop.clone(), s.hard.clone());
         tokio::spawn(async move {
             tokio::select! { _ = term.recv() => {}, _ = int.recv() => {} }
-            tracing::info!(message = "Shutdown requested: starting no new runs.", grace_secs = grace.as_secs());
+            tracing::info!(
+                message = "Shutdown requested: starting no new runs.",
+                grace_secs = grace.as_secs()
+            );
             stop.cancel();
             tokio::select! {
                 _ = tokio::time::sleep(grace) => tracing::warn!(message = "Grace period over: interrupting runs still in flight."),

@@ -36,7 +36,12 @@ pub struct CollectorStatus {
     pub days_elapsed: i64,
 }
 
-pub fn compute(config: &Config, registry: &Registry, entries: &[Entry], now: DateTime<Utc>) -> Vec<CollectorStatus> {
+pub fn compute(
+    config: &Config,
+    registry: &Registry,
+    entries: &[Entry],
+    now: DateTime<Utc>,
+) -> Vec<CollectorStatus> {
     let today = now.date_naive();
     let window = config.window_for(today);
     registry
@@ -46,11 +51,14 @@ pub fn compute(config: &Config, registry: &Registry, entries: &[Entry], now: Dat
             let settings = config.settings_for(&d.name);
             let schedule = schedule_for(config, c.as_ref()).ok();
             let mine: Vec<&Entry> = entries.iter().filter(|e| e.collector == d.name).collect();
-            let last_run = mine.iter().max_by(|a, b| a.started_at.cmp(&b.started_at)).map(|e| LastRun {
-                status: e.status,
-                started_at: e.started_at.clone(),
-                run: format!("{}/{}", e.window, e.run),
-            });
+            let last_run = mine
+                .iter()
+                .max_by(|a, b| a.started_at.cmp(&b.started_at))
+                .map(|e| LastRun {
+                    status: e.status,
+                    started_at: e.started_at.clone(),
+                    run: format!("{}/{}", e.window, e.run),
+                });
             let covered: BTreeSet<NaiveDate> = match window {
                 Some(w) => mine
                     .iter()
@@ -69,7 +77,9 @@ pub fn compute(config: &Config, registry: &Registry, entries: &[Entry], now: Dat
                 schedule: schedule.as_ref().map(|s| s.as_str().to_string()),
                 last_run,
                 next_run: if settings.enabled {
-                    schedule.and_then(|s| next_fire(&s, config.agent.timezone.0, now)).map(crate::vault::canonical::timestamp)
+                    schedule
+                        .and_then(|s| next_fire(&s, config.agent.timezone.0, now))
+                        .map(crate::vault::canonical::timestamp)
                 } else {
                     None
                 },

@@ -73,13 +73,21 @@ impl Env {
 
     pub fn command(&self, args: &[&str]) -> Command {
         let mut c = Command::new(bin());
-        c.arg("--config").arg(self.config()).args(args).env_remove("RUST_LOG");
+        c.arg("--config")
+            .arg(self.config())
+            .args(args)
+            .env_remove("RUST_LOG");
         c
     }
 }
 
 pub fn text(o: &Output) -> String {
-    format!("--- status {:?}\n--- stdout\n{}\n--- stderr\n{}", o.status.code(), String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+    format!(
+        "--- status {:?}\n--- stdout\n{}\n--- stderr\n{}",
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
 }
 
 /// Every committed run folder of the vault (`<window>/<date>/<collector>/<run-id>`).
@@ -100,7 +108,14 @@ pub fn run_folders(vault: &Path) -> Vec<PathBuf> {
 }
 
 fn read_dirs(p: &Path) -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = std::fs::read_dir(p).map(|rd| rd.flatten().map(|e| e.path()).filter(|p| p.is_dir()).collect()).unwrap_or_default();
+    let mut v: Vec<PathBuf> = std::fs::read_dir(p)
+        .map(|rd| {
+            rd.flatten()
+                .map(|e| e.path())
+                .filter(|p| p.is_dir())
+                .collect()
+        })
+        .unwrap_or_default();
     v.sort();
     v
 }
@@ -113,6 +128,10 @@ pub fn run_json(run: &Path) -> serde_json::Value {
 /// `../shared/fixtures`, which CI always has: a missing folder fails the test, never skips it.
 pub fn shared_fixtures() -> PathBuf {
     let p = repo().join("..").join("shared").join("fixtures");
-    assert!(p.is_dir(), "third-party fixtures missing at {}: the tests need ../shared beside the repository", p.display());
+    assert!(
+        p.is_dir(),
+        "third-party fixtures missing at {}: the tests need ../shared beside the repository",
+        p.display()
+    );
     p
 }

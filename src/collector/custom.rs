@@ -26,7 +26,14 @@ impl Collector for CustomCollector {
     fn descriptor(&self) -> &Descriptor {
         &self.descriptor
     }
-    async fn collect(&self, _ctx: &RunContext, _run: &mut StagedRun) -> Result<Collected, CollectError> {
-        Err(CollectError::Failed { reason: "placeholder".into(), partial: Box::default() })
+    async fn collect(
+        &self,
+        _ctx: &RunContext,
+        _run: &mut StagedRun,
+    ) -> Result<Collected, CollectError> {
+        Err(CollectError::Failed {
+            reason: "placeholder".into(),
+            partial: Box::default(),
+        })
     }
 }

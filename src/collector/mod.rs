@@ -86,10 +86,16 @@ pub struct Collected {
 pub enum CollectError {
     /// The collector ran and failed; whatever it produced is kept with the failed record.
     #[error("{reason}")]
-    Failed { reason: String, partial: Box<Collected> },
+    Failed {
+        reason: String,
+        partial: Box<Collected>,
+    },
     /// Stopped by the deadline or shutdown before it finished.
     #[error("{reason}")]
-    Interrupted { reason: String, partial: Box<Collected> },
+    Interrupted {
+        reason: String,
+        partial: Box<Collected>,
+    },
     /// Could not write into the vault (disk full, permissions).
     #[error("vault: {0}")]
     Vault(#[from] crate::vault::VaultError),
@@ -100,5 +106,9 @@ pub enum CollectError {
 pub trait Collector: Send + Sync {
     fn descriptor(&self) -> &Descriptor;
 
-    async fn collect(&self, ctx: &RunContext, run: &mut StagedRun) -> Result<Collected, CollectError>;
+    async fn collect(
+        &self,
+        ctx: &RunContext,
+        run: &mut StagedRun,
+    ) -> Result<Collected, CollectError>;
 }

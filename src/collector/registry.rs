@@ -43,10 +43,13 @@ impl Registry {
     }
 
     pub fn get(&self, name: &str) -> Result<Arc<dyn Collector>, RegistryError> {
-        self.collectors.get(name).cloned().ok_or_else(|| RegistryError::Unknown {
-            name: name.to_string(),
-            known: self.names().join(", "),
-        })
+        self.collectors
+            .get(name)
+            .cloned()
+            .ok_or_else(|| RegistryError::Unknown {
+                name: name.to_string(),
+                known: self.names().join(", "),
+            })
     }
 
     pub fn names(&self) -> Vec<String> {

@@ -22,7 +22,11 @@ pub fn run(config: &Config) -> Outcome {
         }
     }
     if !problems.is_empty() {
-        eprintln!("error: config file {} has {} problem(s):", config.path.display(), problems.len());
+        eprintln!(
+            "error: config file {} has {} problem(s):",
+            config.path.display(),
+            problems.len()
+        );
         for p in problems {
             eprintln!("  {p}");
         }

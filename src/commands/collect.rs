@@ -13,9 +13,17 @@ use crate::shutdown::Shutdown;
 pub fn run(config: Arc<Config>, names: &[String]) -> Outcome {
     let registry = registry(&config)?;
     let selected: Vec<Arc<dyn Collector>> = if names.is_empty() {
-        registry.iter().filter(|c| config.settings_for(&c.descriptor().name).enabled).cloned().collect()
+        registry
+            .iter()
+            .filter(|c| config.settings_for(&c.descriptor().name).enabled)
+            .cloned()
+            .collect()
     } else {
-        names.iter().map(|n| registry.get(n)).collect::<Result<_, _>>().map_err(Failure::usage)?
+        names
+            .iter()
+            .map(|n| registry.get(n))
+            .collect::<Result<_, _>>()
+            .map_err(Failure::usage)?
     };
     if selected.is_empty() {
         return Err(Failure::usage(anyhow::anyhow!(
@@ -24,16 +32,32 @@ pub fn run(config: Arc<Config>, names: &[String]) -> Outcome {
         )));
     }
     let vault = open_vault_for_writing(&config)?;
-    let runner = Runner { config: config.clone(), vault, metrics: new_metrics() };
+    let runner = Runner {
+        config: config.clone(),
+        vault,
+        metrics: new_metrics(),
+    };
     let rt = runtime()?;
     rt.block_on(async move {
-        let shutdown = Shutdown::on_signals(std::time::Duration::from_secs(config.agent.shutdown_grace_secs))
-            .map_err(|e| Failure::evidence(anyhow::Error::new(e).context("cannot listen for signals")))?;
+        let shutdown = Shutdown::on_signals(std::time::Duration::from_secs(
+            config.agent.shutdown_grace_secs,
+        ))
+        .map_err(|e| {
+            Failure::evidence(anyhow::Error::new(e).context("cannot listen for signals"))
+        })?;
         let display = Display::detect();
-        let limit = Arc::new(tokio::sync::Semaphore::new(config.agent.max_concurrent_runs.max(1)));
+        let limit = Arc::new(tokio::sync::Semaphore::new(
+            config.agent.max_concurrent_runs.max(1),
+        ));
         let mut tasks = tokio::task::JoinSet::new();
         for c in selected {
-            let (runner, display, limit, stop, hard) = (runner.clone(), display.clone(), limit.clone(), shutdown.stop.clone(), shutdown.hard.clone());
+            let (runner, display, limit, stop, hard) = (
+                runner.clone(),
+                display.clone(),
+                limit.clone(),
+                shutdown.stop.clone(),
+                shutdown.hard.clone(),
+            );
             tasks.spawn(async move {
                 let name = c.descriptor().name.clone();
                 let _permit = tokio::select! {
@@ -48,7 +72,13 @@ pub fn run(config: Arc<Config>, names: &[String]) -> Outcome {
                 match &r {
                     Ok(res) => progress.finish(&match &res.error {
                         Some(e) => format!("{} — {e}", res.status),
-                        None => format!("{} — {} artifact(s), {} finding(s) → {}", res.status, res.committed.artifacts, res.findings, res.committed.dir.display()),
+                        None => format!(
+                            "{} — {} artifact(s), {} finding(s) → {}",
+                            res.status,
+                            res.committed.artifacts,
+                            res.findings,
+                            res.committed.dir.display()
+                        ),
                     }),
                     Err(e) => progress.finish(&format!("not recorded — {e}")),
                 }

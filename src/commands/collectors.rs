@@ -9,16 +9,29 @@ use crate::scheduler::{next_fire, schedule_for};
 
 pub fn run(config: &Config) -> Outcome {
     let registry = registry(config)?;
-    println!("{:<20} {:<9} {:<8} {:<22} {:<26} DESCRIPTION", "NAME", "KIND", "ENABLED", "CRITERIA", "NEXT RUN");
+    println!(
+        "{:<20} {:<9} {:<8} {:<22} {:<26} DESCRIPTION",
+        "NAME", "KIND", "ENABLED", "CRITERIA", "NEXT RUN"
+    );
     for c in registry.iter() {
         let d = c.descriptor();
         let enabled = config.settings_for(&d.name).enabled;
         let next = match schedule_for(config, c.as_ref()) {
-            Ok(s) if enabled => next_fire(&s, config.agent.timezone.0, Utc::now()).map(crate::vault::canonical::timestamp).unwrap_or_else(|| "never".into()),
+            Ok(s) if enabled => next_fire(&s, config.agent.timezone.0, Utc::now())
+                .map(crate::vault::canonical::timestamp)
+                .unwrap_or_else(|| "never".into()),
             Ok(_) => "-".into(),
             Err(e) => format!("invalid schedule: {e}"),
         };
-        println!("{:<20} {:<9} {:<8} {:<22} {:<26} {}", d.name, d.kind.as_str(), if enabled { "yes" } else { "no" }, d.criteria.join(","), next, d.description);
+        println!(
+            "{:<20} {:<9} {:<8} {:<22} {:<26} {}",
+            d.name,
+            d.kind.as_str(),
+            if enabled { "yes" } else { "no" },
+            d.criteria.join(","),
+            next,
+            d.description
+        );
     }
     Ok(exit::OK)
 }

@@ -13,7 +13,11 @@ pub fn run(config: Arc<Config>) -> Outcome {
     let registry = registry(&config)?;
     let vault = open_vault_for_writing(&config)?;
     let metrics = new_metrics();
-    let runner = Runner { config: config.clone(), vault, metrics: metrics.clone() };
+    let runner = Runner {
+        config: config.clone(),
+        vault,
+        metrics: metrics.clone(),
+    };
     let rt = runtime()?;
     rt.block_on(async move {
         let shutdown = Shutdown::on_signals(Duration::from_secs(config.agent.shutdown_grace_secs))

@@ -24,10 +24,16 @@ pub struct Failure {
 
 impl Failure {
     pub fn usage(e: impl Into<anyhow::Error>) -> Failure {
-        Failure { code: exit::USAGE, error: e.into() }
+        Failure {
+            code: exit::USAGE,
+            error: e.into(),
+        }
     }
     pub fn evidence(e: impl Into<anyhow::Error>) -> Failure {
-        Failure { code: exit::EVIDENCE, error: e.into() }
+        Failure {
+            code: exit::EVIDENCE,
+            error: e.into(),
+        }
     }
 }
 
@@ -48,13 +54,18 @@ pub fn dispatch(cli: Cli) -> i32 {
     } else {
         None
     };
-    let format = cli.log_format.or(config.as_ref().map(|c| c.agent.log_format)).unwrap_or(LogFormat::Human);
+    let format = cli
+        .log_format
+        .or(config.as_ref().map(|c| c.agent.log_format))
+        .unwrap_or(LogFormat::Human);
     logging::init(format, cli.verbose);
     let result = match (&cli.command, config) {
         (Command::CheckConfig, Some(c)) => check_config::run(&c),
         (Command::Collectors, Some(c)) => collectors::run(&c),
         (Command::Status { json }, Some(c)) => status::run(&c, *json),
-        (Command::Verify { vault, threads }, c) => verify::run(vault.clone().or_else(|| c.map(|c| c.vault_dir())), *threads),
+        (Command::Verify { vault, threads }, c) => {
+            verify::run(vault.clone().or_else(|| c.map(|c| c.vault_dir())), *threads)
+        }
         (Command::Collect { names }, Some(c)) => collect::run(c, names),
         (Command::Run, Some(c)) => daemon::run(c),
         (_, None) => unreachable!("every command but `verify --vault` loads the config"),
@@ -76,8 +87,14 @@ pub(crate) fn registry(config: &Config) -> Result<Registry, Failure> {
 /// Opens the vault and runs recovery: every writing command starts this way.
 pub(crate) fn open_vault_for_writing(config: &Config) -> Result<Vault, Failure> {
     let dir = config.vault_dir();
-    let vault = Vault::open(&dir).map_err(|e| Failure::evidence(anyhow::Error::new(e).context(format!("cannot open the vault at {}", dir.display()))))?;
-    crate::vault::recover::recover(&vault).map_err(|e| Failure::evidence(anyhow::Error::new(e).context("start-up recovery failed")))?;
+    let vault = Vault::open(&dir).map_err(|e| {
+        Failure::evidence(
+            anyhow::Error::new(e).context(format!("cannot open the vault at {}", dir.display())),
+        )
+    })?;
+    crate::vault::recover::recover(&vault).map_err(|e| {
+        Failure::evidence(anyhow::Error::new(e).context("start-up recovery failed"))
+    })?;
     Ok(vault)
 }
 
@@ -87,7 +104,9 @@ pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
         .worker_threads(2)
         .enable_all()
         .build()
-        .map_err(|e| Failure::evidence(anyhow::Error::new(e).context("cannot start the async runtime")))
+        .map_err(|e| {
+            Failure::evidence(anyhow::Error::new(e).context("cannot start the async runtime"))
+        })
 }
 
 pub(crate) fn new_metrics() -> Arc<Metrics> {

@@ -11,10 +11,16 @@ pub fn run(config: &Config, json: bool) -> Outcome {
     let entries = crate::vault::index::entries(&config.vault_dir()).map_err(Failure::evidence)?;
     let rows = crate::status::compute(config, &registry, &entries, Utc::now());
     if json {
-        println!("{}", serde_json::to_string_pretty(&rows).map_err(Failure::evidence)?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&rows).map_err(Failure::evidence)?
+        );
         return Ok(exit::OK);
     }
-    println!("{:<20} {:<12} {:<26} {:<26} COVERAGE", "COLLECTOR", "LAST", "LAST RUN", "NEXT RUN");
+    println!(
+        "{:<20} {:<12} {:<26} {:<26} COVERAGE",
+        "COLLECTOR", "LAST", "LAST RUN", "NEXT RUN"
+    );
     for r in rows {
         let (last_status, last_at) = match &r.last_run {
             Some(l) => (l.status.as_str().to_string(), l.started_at.clone()),
@@ -24,7 +30,13 @@ pub fn run(config: &Config, json: bool) -> Outcome {
             Some(w) => format!("{}/{} days of {w}", r.days_covered, r.days_elapsed),
             None => "no window covers today".into(),
         };
-        println!("{:<20} {:<12} {:<26} {:<26} {coverage}", r.name, last_status, last_at, r.next_run.as_deref().unwrap_or("-"));
+        println!(
+            "{:<20} {:<12} {:<26} {:<26} {coverage}",
+            r.name,
+            last_status,
+            last_at,
+            r.next_run.as_deref().unwrap_or("-")
+        );
     }
     Ok(exit::OK)
 }

@@ -24,7 +24,10 @@ pub enum ConfigError {
     #[error("cannot read config file {path}: {reason}")]
     Unreadable { path: PathBuf, reason: String },
     #[error("{}", render(path, problems))]
-    Invalid { path: PathBuf, problems: Vec<Problem> },
+    Invalid {
+        path: PathBuf,
+        problems: Vec<Problem>,
+    },
 }
 
 fn render(path: &Path, problems: &[Problem]) -> String {
@@ -86,8 +89,12 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
 
 /// Validates `text` as if read from `path`.
 pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
-    let invalid = |problems| ConfigError::Invalid { path: path.to_path_buf(), problems };
-    let de = toml::de::Deserializer::parse(text).map_err(|e| invalid(vec![problem_from(text, &e, None)]))?;
+    let invalid = |problems| ConfigError::Invalid {
+        path: path.to_path_buf(),
+        problems,
+    };
+    let de = toml::de::Deserializer::parse(text)
+        .map_err(|e| invalid(vec![problem_from(text, &e, None)]))?;
     let raw: RawConfig = serde_path_to_error::deserialize(de).map_err(|e| {
         let key = e.path().to_string();
         let key = (key != ".").then_some(key);
@@ -100,7 +107,10 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
                 line: None,
                 column: None,
                 key: Some(format!("windows[{i}].end")),
-                message: format!("window `{}` ends ({}) before it starts ({})", w.name, w.end, w.start),
+                message: format!(
+                    "window `{}` ends ({}) before it starts ({})",
+                    w.name, w.end, w.start
+                ),
             });
         }
     }
@@ -124,13 +134,23 @@ fn problem_from(text: &str, e: &toml::de::Error, key: Option<String>) -> Problem
         }
         None => (None, None),
     };
-    Problem { line, column, key, message: e.message().to_string() }
+    Problem {
+        line,
+        column,
+        key,
+        message: e.message().to_string(),
+    }
 }
 
 /// 1-based line and column (in characters) of a byte offset.
 fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let before = &text[..offset.min(text.len())];
     let line = before.matches('\n').count() + 1;
-    let col = before.rsplit('\n').next().map(|s| s.chars().count()).unwrap_or(0) + 1;
+    let col = before
+        .rsplit('\n')
+        .next()
+        .map(|s| s.chars().count())
+        .unwrap_or(0)
+        + 1;
     (line, col)
 }

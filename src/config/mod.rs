@@ -142,10 +142,13 @@ impl Config {
 
     /// The settings of one collector: its `[collectors.<name>]` table, or the defaults.
     pub fn settings_for(&self, name: &str) -> CollectorSettings {
-        self.collectors.get(name).cloned().unwrap_or_else(|| CollectorSettings {
-            enabled: true,
-            ..CollectorSettings::default()
-        })
+        self.collectors
+            .get(name)
+            .cloned()
+            .unwrap_or_else(|| CollectorSettings {
+                enabled: true,
+                ..CollectorSettings::default()
+            })
     }
 }
 
@@ -194,6 +197,9 @@ impl Default for AgentSettings {
 
 impl Default for HttpSettings {
     fn default() -> Self {
-        HttpSettings { enabled: true, listen: default_listen() }
+        HttpSettings {
+            enabled: true,
+            listen: default_listen(),
+        }
     }
 }

@@ -22,7 +22,10 @@ impl Schedule {
             ));
         }
         cron::Schedule::from_str(expr)
-            .map(|inner| Schedule { expr: expr.to_string(), inner })
+            .map(|inner| Schedule {
+                expr: expr.to_string(),
+                inner,
+            })
             .map_err(|e| format!("invalid cron expression `{expr}`: {e}"))
     }
 

@@ -37,19 +37,26 @@ impl SecretRef {
             if ok {
                 return Ok(SecretRef::Env(name.to_string()));
             }
-            return Err(format!("`env:{name}` is not a valid environment variable name"));
+            return Err(format!(
+                "`env:{name}` is not a valid environment variable name"
+            ));
         }
         if let Some(path) = text.strip_prefix("file:") {
             let path = PathBuf::from(path);
             if path.is_absolute() {
                 return Ok(SecretRef::File(path));
             }
-            return Err(format!("`file:` needs an absolute path, got `{}`", path.display()));
+            return Err(format!(
+                "`file:` needs an absolute path, got `{}`",
+                path.display()
+            ));
         }
         // Deliberately not echoing the value: it may be a secret pasted inline by mistake.
-        Err("a secret must be a reference, `env:NAME` or `file:/path`; inline values are not \
+        Err(
+            "a secret must be a reference, `env:NAME` or `file:/path`; inline values are not \
              accepted so that secrets never sit in the config file"
-            .to_string())
+                .to_string(),
+        )
     }
 
     /// Reads the secret now. The error names where it looked, never a value.
@@ -61,9 +68,11 @@ impl SecretRef {
                 Err(_) => Err(SecretError::EnvMissing(name.clone())),
             },
             SecretRef::File(path) => {
-                let text = std::fs::read_to_string(path).map_err(|e| {
-                    SecretError::FileUnreadable { path: path.clone(), reason: e.to_string() }
-                })?;
+                let text =
+                    std::fs::read_to_string(path).map_err(|e| SecretError::FileUnreadable {
+                        path: path.clone(),
+                        reason: e.to_string(),
+                    })?;
                 let value = text.trim_end_matches(['\n', '\r']);
                 if value.is_empty() {
                     return Err(SecretError::FileEmpty(path.clone()));

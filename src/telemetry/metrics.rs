@@ -46,17 +46,54 @@ impl Metrics {
         let last_success = Family::<CollectorLabel, Gauge>::default();
         let artifacts = Family::<CollectorLabel, Counter>::default();
         let bytes = Family::<CollectorLabel, Counter>::default();
-        registry.register("runs", "Runs committed to the vault, by collector and status", runs.clone());
-        registry.register("commit_failures", "Runs that could not be written to the vault", commit_failures.clone());
-        registry.register("last_success_timestamp_seconds", "Unix time of the last successful run per collector", last_success.clone());
-        registry.register("artifacts_written", "Files written to the vault (artifacts, run.log)", artifacts.clone());
+        registry.register(
+            "runs",
+            "Runs committed to the vault, by collector and status",
+            runs.clone(),
+        );
+        registry.register(
+            "commit_failures",
+            "Runs that could not be written to the vault",
+            commit_failures.clone(),
+        );
+        registry.register(
+            "last_success_timestamp_seconds",
+            "Unix time of the last successful run per collector",
+            last_success.clone(),
+        );
+        registry.register(
+            "artifacts_written",
+            "Files written to the vault (artifacts, run.log)",
+            artifacts.clone(),
+        );
         registry.register("bytes_written", "Bytes written to the vault", bytes.clone());
-        Metrics { registry: Mutex::new(registry), runs, commit_failures, last_success, artifacts, bytes }
+        Metrics {
+            registry: Mutex::new(registry),
+            runs,
+            commit_failures,
+            last_success,
+            artifacts,
+            bytes,
+        }
     }
 
-    pub fn record_run(&self, collector: &str, status: RunStatus, artifacts: u64, bytes: u64, at: DateTime<Utc>) {
-        self.runs.get_or_create(&RunLabels { collector: collector.to_string(), status: status.as_str().to_string() }).inc();
-        let c = CollectorLabel { collector: collector.to_string() };
+    pub fn record_run(
+        &self,
+        collector: &str,
+        status: RunStatus,
+        artifacts: u64,
+        bytes: u64,
+        at: DateTime<Utc>,
+    ) {
+        self.runs
+            .get_or_create(&RunLabels {
+                collector: collector.to_string(),
+                status: status.as_str().to_string(),
+            })
+            .inc();
+        let c = CollectorLabel {
+            collector: collector.to_string(),
+        };
         self.artifacts.get_or_create(&c).inc_by(artifacts);
         self.bytes.get_or_create(&c).inc_by(bytes);
         if status == RunStatus::Succeeded {
@@ -66,11 +103,19 @@ impl Metrics {
 
     /// Seeds the last-success gauge from the vault at start-up, so a restart does not reset it.
     pub fn set_last_success(&self, collector: &str, at: DateTime<Utc>) {
-        self.last_success.get_or_create(&CollectorLabel { collector: collector.to_string() }).set(at.timestamp());
+        self.last_success
+            .get_or_create(&CollectorLabel {
+                collector: collector.to_string(),
+            })
+            .set(at.timestamp());
     }
 
     pub fn record_failure_to_commit(&self, collector: &str) {
-        self.commit_failures.get_or_create(&CollectorLabel { collector: collector.to_string() }).inc();
+        self.commit_failures
+            .get_or_create(&CollectorLabel {
+                collector: collector.to_string(),
+            })
+            .inc();
     }
 
     /// The OpenMetrics text exposition.

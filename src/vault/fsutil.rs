@@ -29,7 +29,8 @@ pub fn write_new(path: &Path, bytes: &[u8]) -> Result<(), VaultError> {
         .mode(FILE_MODE)
         .open(path)
         .map_err(VaultError::io("cannot create", path))?;
-    f.write_all(bytes).map_err(VaultError::io("cannot write", path))?;
+    f.write_all(bytes)
+        .map_err(VaultError::io("cannot write", path))?;
     f.sync_all().map_err(VaultError::io("cannot fsync", path))
 }
 
@@ -60,10 +61,21 @@ pub fn fsync_parent(path: &Path) -> Result<(), VaultError> {
 pub fn rename_noreplace(from: &Path, to: &Path) -> Result<(), VaultError> {
     use std::ffi::CString;
     use std::os::unix::ffi::OsStrExt;
-    let c = |p: &Path| CString::new(p.as_os_str().as_bytes()).map_err(|_| VaultError::io("NUL in path", p)(std::io::ErrorKind::InvalidInput.into()));
+    let c = |p: &Path| {
+        CString::new(p.as_os_str().as_bytes())
+            .map_err(|_| VaultError::io("NUL in path", p)(std::io::ErrorKind::InvalidInput.into()))
+    };
     let (cf, ct) = (c(from)?, c(to)?);
     // SAFETY: both are valid NUL-terminated paths; renameat2 only reads them.
-    let rc = unsafe { libc::renameat2(libc::AT_FDCWD, cf.as_ptr(), libc::AT_FDCWD, ct.as_ptr(), libc::RENAME_NOREPLACE) };
+    let rc = unsafe {
+        libc::renameat2(
+            libc::AT_FDCWD,
+            cf.as_ptr(),
+            libc::AT_FDCWD,
+            ct.as_ptr(),
+            libc::RENAME_NOREPLACE,
+        )
+    };
     if rc == 0 {
         return Ok(());
     }
@@ -77,7 +89,11 @@ pub fn rename_noreplace(from: &Path, to: &Path) -> Result<(), VaultError> {
             }
             fs::rename(from, to).map_err(VaultError::io("cannot rename into", to))
         }
-        _ => Err(VaultError::Io { action: "cannot rename into", path: to.to_path_buf(), source: err }),
+        _ => Err(VaultError::Io {
+            action: "cannot rename into",
+            path: to.to_path_buf(),
+            source: err,
+        }),
     }
 }
 

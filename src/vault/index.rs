@@ -19,7 +19,9 @@ pub fn entries(root: &Path) -> Result<Vec<Entry>, VaultError> {
         for (i, line) in ledger::read(&path)?.into_iter().enumerate() {
             match line {
                 Ok((_, e)) => out.push(e),
-                Err(reason) => tracing::warn!(message = "Skipped an unreadable ledger line; run `evidence-agent verify`.", ledger = %path.display(), line = i + 1, %reason),
+                Err(reason) => {
+                    tracing::warn!(message = "Skipped an unreadable ledger line; run `evidence-agent verify`.", ledger = %path.display(), line = i + 1, %reason)
+                }
             }
         }
     }

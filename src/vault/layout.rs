@@ -55,7 +55,11 @@ pub fn run_dir(root: &Path, window: &str, run_rel: &str) -> PathBuf {
 
 /// A new run id: the UTC start time and 8 random hex digits, so ids sort by time.
 pub fn new_run_id(started: DateTime<Utc>) -> String {
-    format!("{}-{:08x}", started.format("%Y%m%dT%H%M%SZ"), crate::random::u32())
+    format!(
+        "{}-{:08x}",
+        started.format("%Y%m%dT%H%M%SZ"),
+        crate::random::u32()
+    )
 }
 
 /// Collector and window names become folder names: keep them plain.
@@ -63,7 +67,9 @@ pub fn valid_name(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= 100
         && !name.starts_with('.')
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
 }
 
 /// Checks a `/`-separated artifact path relative to `artifacts/`: no escape, nothing that would

@@ -8,9 +8,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use super::VaultError;
 use super::canonical;
 use super::fsutil::FILE_MODE;
-use super::VaultError;
 use crate::evidence::RunStatus;
 
 /// `prev` of the first line.
@@ -69,13 +69,20 @@ impl Locked {
             .mode(FILE_MODE)
             .open(path)
             .map_err(VaultError::io("cannot open ledger", path))?;
-        file.lock().map_err(VaultError::io("cannot lock ledger", path))?;
-        let len = file.metadata().map_err(VaultError::io("cannot stat ledger", path))?.len();
-        let (good_len, last_line) = last_complete_line(&mut file, len).map_err(VaultError::io("cannot read ledger", path))?;
+        file.lock()
+            .map_err(VaultError::io("cannot lock ledger", path))?;
+        let len = file
+            .metadata()
+            .map_err(VaultError::io("cannot stat ledger", path))?
+            .len();
+        let (good_len, last_line) = last_complete_line(&mut file, len)
+            .map_err(VaultError::io("cannot read ledger", path))?;
         let mut torn_bytes = None;
         if good_len < len {
-            file.set_len(good_len).map_err(VaultError::io("cannot repair torn ledger", path))?;
-            file.sync_all().map_err(VaultError::io("cannot fsync ledger", path))?;
+            file.set_len(good_len)
+                .map_err(VaultError::io("cannot repair torn ledger", path))?;
+            file.sync_all()
+                .map_err(VaultError::io("cannot fsync ledger", path))?;
             torn_bytes = Some(len - good_len);
             tracing::warn!(message = "Cut a torn last line off the ledger.", ledger = %path.display(), bytes = len - good_len);
         }
@@ -90,14 +97,21 @@ impl Locked {
                 (entry.seq + 1, canonical::sha256_hex(&line))
             }
         };
-        Ok(Locked { path: path.to_path_buf(), file, next_seq, prev, torn_bytes })
+        Ok(Locked {
+            path: path.to_path_buf(),
+            file,
+            next_seq,
+            prev,
+            torn_bytes,
+        })
     }
 
     /// Appends one line and fsyncs it.
     pub fn append(&mut self, new: NewEntry, time: String) -> Result<Entry, VaultError> {
         let mut note = new.note;
         if let Some(bytes) = self.torn_bytes.take() {
-            let repair = format!("a torn last ledger line ({bytes} bytes) was cut off before this line");
+            let repair =
+                format!("a torn last ledger line ({bytes} bytes) was cut off before this line");
             note = Some(match note {
                 Some(n) => format!("{n}; {repair}"),
                 None => repair,
@@ -121,8 +135,12 @@ impl Locked {
         let mut buf = line.clone();
         buf.push(b'\n');
         // One write of the whole line: a crash leaves at most a torn last line, which open() repairs.
-        self.file.write_all(&buf).map_err(VaultError::io("cannot append to ledger", &self.path))?;
-        self.file.sync_data().map_err(VaultError::io("cannot fsync ledger", &self.path))?;
+        self.file
+            .write_all(&buf)
+            .map_err(VaultError::io("cannot append to ledger", &self.path))?;
+        self.file
+            .sync_data()
+            .map_err(VaultError::io("cannot fsync ledger", &self.path))?;
         self.next_seq += 1;
         self.prev = canonical::sha256_hex(&line);
         Ok(entry)
@@ -136,7 +154,9 @@ fn last_complete_line(file: &mut File, len: u64) -> std::io::Result<(u64, Option
         let start = len.saturating_sub(tail_len);
         file.seek(SeekFrom::Start(start))?;
         let mut tail = Vec::with_capacity((len - start) as usize);
-        Read::by_ref(file).take(len - start).read_to_end(&mut tail)?;
+        Read::by_ref(file)
+            .take(len - start)
+            .read_to_end(&mut tail)?;
         let Some(last_nl) = tail.iter().rposition(|&b| b == b'\n') else {
             if start == 0 {
                 return Ok((0, None));
@@ -171,7 +191,10 @@ pub fn read(path: &Path) -> Result<Vec<Result<(Vec<u8>, Entry), String>>, VaultE
         };
         rest = next;
         if !complete {
-            out.push(Err(format!("torn last line ({} bytes without a final newline)", line.len())));
+            out.push(Err(format!(
+                "torn last line ({} bytes without a final newline)",
+                line.len()
+            )));
             break;
         }
         out.push(

@@ -26,30 +26,55 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum VaultError {
     #[error("{action} {path}: {source}{hint}", hint = io_hint(source))]
-    Io { action: &'static str, path: PathBuf, source: std::io::Error },
-    #[error("{path} is not an evidence-agent vault (vault.json: {reason}); point `agent.vault_dir` at an empty or existing vault folder")]
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(
+        "{path} is not an evidence-agent vault (vault.json: {reason}); point `agent.vault_dir` at an empty or existing vault folder"
+    )]
     NotAVault { path: PathBuf, reason: String },
     #[error("artifact name `{name}` refused: {reason}")]
     BadName { name: String, reason: String },
     #[error("run folder {0} exists already; the vault never replaces committed evidence")]
     Exists(PathBuf),
     #[error("ledger {path} line {line}: {reason}")]
-    Ledger { path: PathBuf, line: usize, reason: String },
+    Ledger {
+        path: PathBuf,
+        line: usize,
+        reason: String,
+    },
 }
 
 impl VaultError {
-    pub(crate) fn io(action: &'static str, path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> VaultError {
+    pub(crate) fn io(
+        action: &'static str,
+        path: impl Into<PathBuf>,
+    ) -> impl FnOnce(std::io::Error) -> VaultError {
         let path = path.into();
-        move |source| VaultError::Io { action, path, source }
+        move |source| VaultError::Io {
+            action,
+            path,
+            source,
+        }
     }
 }
 
 fn io_hint(e: &std::io::Error) -> &'static str {
     match e.raw_os_error() {
-        Some(libc::ENOSPC) => " (the vault's disk is full: free space; everything committed before is intact)",
-        Some(libc::EDQUOT) => " (disk quota exceeded: raise the quota; everything committed before is intact)",
-        Some(libc::EACCES) | Some(libc::EPERM) => " (permission denied: the agent's user needs write access to the vault folder)",
-        Some(libc::EROFS) => " (read-only file system: with systemd, add the vault to ReadWritePaths=)",
+        Some(libc::ENOSPC) => {
+            " (the vault's disk is full: free space; everything committed before is intact)"
+        }
+        Some(libc::EDQUOT) => {
+            " (disk quota exceeded: raise the quota; everything committed before is intact)"
+        }
+        Some(libc::EACCES) | Some(libc::EPERM) => {
+            " (permission denied: the agent's user needs write access to the vault folder)"
+        }
+        Some(libc::EROFS) => {
+            " (read-only file system: with systemd, add the vault to ReadWritePaths=)"
+        }
         _ => "",
     }
 }

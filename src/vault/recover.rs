@@ -48,7 +48,10 @@ fn recover_staging(vault: &Vault, report: &mut Report) -> Result<(), VaultError>
     let root = vault.root();
     let staging = layout::staging_root(root);
     let mut metas = Vec::new();
-    for e in fs::read_dir(&staging).map_err(VaultError::io("cannot list", &staging))?.flatten() {
+    for e in fs::read_dir(&staging)
+        .map_err(VaultError::io("cannot list", &staging))?
+        .flatten()
+    {
         let name = e.file_name().to_string_lossy().into_owned();
         if let Some(id) = name.strip_suffix(".json") {
             metas.push(id.to_string());
@@ -68,7 +71,10 @@ fn recover_staging(vault: &Vault, report: &mut Report) -> Result<(), VaultError>
             continue; // a live process is running it
         }
         let meta_path = layout::staging_meta(root, &id);
-        let meta: RunMeta = match fs::read(&meta_path).ok().and_then(|b| serde_json::from_slice(&b).ok()) {
+        let meta: RunMeta = match fs::read(&meta_path)
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+        {
             Some(m) => m,
             None => {
                 tracing::warn!(message = "Removed an unreadable staging marker.", path = %meta_path.display());
@@ -76,8 +82,15 @@ fn recover_staging(vault: &Vault, report: &mut Report) -> Result<(), VaultError>
                 continue;
             }
         };
-        let rel = layout::run_rel(meta.started_at.date_naive(), &meta.collector.name, &meta.run_id);
-        if layout::run_dir(root, &meta.window.name, &rel).join(layout::RUN_JSON).exists() {
+        let rel = layout::run_rel(
+            meta.started_at.date_naive(),
+            &meta.collector.name,
+            &meta.run_id,
+        );
+        if layout::run_dir(root, &meta.window.name, &rel)
+            .join(layout::RUN_JSON)
+            .exists()
+        {
             // Committed; the process died before removing its marker. The ledger pass checks it.
             remove_staging(root, &id);
             continue;
@@ -93,10 +106,15 @@ fn recover_staging(vault: &Vault, report: &mut Report) -> Result<(), VaultError>
         );
         outcome.ledger_note = Some("recorded at start-up recovery".into());
         staged.commit(outcome)?;
-        report.interrupted.push(format!("{}/{rel}", meta.window.name));
+        report
+            .interrupted
+            .push(format!("{}/{rel}", meta.window.name));
     }
     // Staging folders without a marker never started a run: nothing to record.
-    for e in fs::read_dir(&staging).map_err(VaultError::io("cannot list", &staging))?.flatten() {
+    for e in fs::read_dir(&staging)
+        .map_err(VaultError::io("cannot list", &staging))?
+        .flatten()
+    {
         let name = e.file_name().to_string_lossy().into_owned();
         if e.path().is_dir() && !layout::staging_meta(root, &name).exists() {
             let _ = fs::remove_dir_all(e.path());
@@ -114,7 +132,10 @@ fn remove_staging(root: &Path, id: &str) {
 /// Window folders: every top-level folder that is not hidden.
 pub fn window_names(root: &Path) -> Result<Vec<String>, VaultError> {
     let mut out = Vec::new();
-    for e in fs::read_dir(root).map_err(VaultError::io("cannot list", root))?.flatten() {
+    for e in fs::read_dir(root)
+        .map_err(VaultError::io("cannot list", root))?
+        .flatten()
+    {
         let name = e.file_name().to_string_lossy().into_owned();
         if !name.starts_with('.') && e.path().is_dir() {
             out.push(name);
@@ -129,7 +150,12 @@ pub fn run_folders(window_dir: &Path) -> Vec<String> {
     let mut out = Vec::new();
     let subdirs = |p: &Path| -> Vec<String> {
         let mut v: Vec<String> = fs::read_dir(p)
-            .map(|rd| rd.flatten().filter(|e| e.path().is_dir()).map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+            .map(|rd| {
+                rd.flatten()
+                    .filter(|e| e.path().is_dir())
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
             .unwrap_or_default();
         v.sort();
         v
@@ -157,26 +183,42 @@ fn recover_ledger(root: &Path, window: &str, report: &mut Report) -> Result<(), 
     if locked.torn_bytes.is_some() {
         report.torn_ledgers.push(window.to_string());
     }
-    let known: BTreeSet<String> = ledger::read(&path)?.into_iter().filter_map(|r| r.ok()).map(|(_, e)| e.run).collect();
-    let mut missing: Vec<String> = run_folders(&window_dir).into_iter().filter(|r| !known.contains(r)).collect();
+    let known: BTreeSet<String> = ledger::read(&path)?
+        .into_iter()
+        .filter_map(|r| r.ok())
+        .map(|(_, e)| e.run)
+        .collect();
+    let mut missing: Vec<String> = run_folders(&window_dir)
+        .into_iter()
+        .filter(|r| !known.contains(r))
+        .collect();
     // Run ids start with the start time: sort by id so late appends keep commit order.
     missing.sort_by(|a, b| a.rsplit('/').next().cmp(&b.rsplit('/').next()));
     for rel in missing {
         let dir = window_dir.join(&rel);
-        let run_json = fs::read(dir.join(layout::RUN_JSON)).map_err(VaultError::io("cannot read", dir.join(layout::RUN_JSON)))?;
-        let sums = fs::read(dir.join(layout::SUMS)).map_err(VaultError::io("cannot read", dir.join(layout::SUMS)))?;
+        let run_json = fs::read(dir.join(layout::RUN_JSON))
+            .map_err(VaultError::io("cannot read", dir.join(layout::RUN_JSON)))?;
+        let sums = fs::read(dir.join(layout::SUMS))
+            .map_err(VaultError::io("cannot read", dir.join(layout::SUMS)))?;
         let record: serde_json::Value = serde_json::from_slice(&run_json).unwrap_or_default();
-        let status: RunStatus = serde_json::from_value(record["status"].clone()).unwrap_or(RunStatus::Interrupted);
+        let status: RunStatus =
+            serde_json::from_value(record["status"].clone()).unwrap_or(RunStatus::Interrupted);
         let text = |k: &str| record[k].as_str().unwrap_or_default().to_string();
         let note = match locked.torn_bytes {
             Some(_) => "re-appended at start-up recovery after a torn ledger line".to_string(),
-            None => "appended at start-up recovery: the run was committed but missing from the ledger".to_string(),
+            None => {
+                "appended at start-up recovery: the run was committed but missing from the ledger"
+                    .to_string()
+            }
         };
         locked.append(
             NewEntry {
                 window: window.to_string(),
                 run: rel.clone(),
-                collector: record["collector"]["name"].as_str().unwrap_or_default().to_string(),
+                collector: record["collector"]["name"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
                 status,
                 started_at: text("started_at"),
                 finished_at: text("finished_at"),

@@ -132,12 +132,20 @@ impl Vault {
                         reason: "missing, and the folder is not empty".into(),
                     });
                 }
-                fsutil::write_atomic(&marker, &canonical::pretty(&json!({"format": "evidence-agent-vault", "version": FORMAT_VERSION})))?;
+                fsutil::write_atomic(
+                    &marker,
+                    &canonical::pretty(
+                        &json!({"format": "evidence-agent-vault", "version": FORMAT_VERSION}),
+                    ),
+                )?;
             }
             Err(e) => return Err(VaultError::io("cannot read", &marker)(e)),
         }
         fsutil::create_dirs(&layout::staging_root(root))?;
-        Ok(Vault { root: root.to_path_buf(), host: hostname() })
+        Ok(Vault {
+            root: root.to_path_buf(),
+            host: hostname(),
+        })
     }
 
     pub fn root(&self) -> &Path {
@@ -147,7 +155,10 @@ impl Vault {
     /// Starts a run: records it in staging before anything else happens.
     pub fn begin(&self, meta: RunMeta) -> Result<StagedRun, VaultError> {
         if !layout::valid_name(&meta.collector.name) {
-            return Err(VaultError::BadName { name: meta.collector.name.clone(), reason: "collector names use A-Z a-z 0-9 - _ . only".into() });
+            return Err(VaultError::BadName {
+                name: meta.collector.name.clone(),
+                reason: "collector names use A-Z a-z 0-9 - _ . only".into(),
+            });
         }
         let lock_path = layout::staging_lock(&self.root, &meta.run_id);
         let lock = OpenOptions::new()
@@ -157,8 +168,12 @@ impl Vault {
             .mode(FILE_MODE)
             .open(&lock_path)
             .map_err(VaultError::io("cannot create", &lock_path))?;
-        lock.lock().map_err(VaultError::io("cannot lock", &lock_path))?;
-        fsutil::write_atomic(&layout::staging_meta(&self.root, &meta.run_id), &canonical::pretty(&meta))?;
+        lock.lock()
+            .map_err(VaultError::io("cannot lock", &lock_path))?;
+        fsutil::write_atomic(
+            &layout::staging_meta(&self.root, &meta.run_id),
+            &canonical::pretty(&meta),
+        )?;
         self.resume(meta, lock)
     }
 
@@ -166,19 +181,37 @@ impl Vault {
     pub(crate) fn resume(&self, meta: RunMeta, lock: File) -> Result<StagedRun, VaultError> {
         let dir = layout::staging_dir(&self.root, &meta.run_id);
         fsutil::create_dirs(&dir.join(layout::ARTIFACTS))?;
-        Ok(StagedRun { root: self.root.clone(), host: self.host.clone(), meta, dir, artifacts: Vec::new(), bytes: 0, _lock: lock })
+        Ok(StagedRun {
+            root: self.root.clone(),
+            host: self.host.clone(),
+            meta,
+            dir,
+            artifacts: Vec::new(),
+            bytes: 0,
+            _lock: lock,
+        })
     }
 }
 
 fn check_marker(root: &Path, bytes: &[u8]) -> Result<(), VaultError> {
-    let v: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| VaultError::NotAVault { path: root.to_path_buf(), reason: e.to_string() })?;
+    let v: serde_json::Value =
+        serde_json::from_slice(bytes).map_err(|e| VaultError::NotAVault {
+            path: root.to_path_buf(),
+            reason: e.to_string(),
+        })?;
     if v["format"] != "evidence-agent-vault" {
-        return Err(VaultError::NotAVault { path: root.to_path_buf(), reason: "`format` is not `evidence-agent-vault`".into() });
+        return Err(VaultError::NotAVault {
+            path: root.to_path_buf(),
+            reason: "`format` is not `evidence-agent-vault`".into(),
+        });
     }
     if v["version"] != FORMAT_VERSION {
         return Err(VaultError::NotAVault {
             path: root.to_path_buf(),
-            reason: format!("format version {} is not {FORMAT_VERSION}: use the evidence-agent release that wrote it", v["version"]),
+            reason: format!(
+                "format version {} is not {FORMAT_VERSION}: use the evidence-agent release that wrote it",
+                v["version"]
+            ),
         });
     }
     Ok(())
@@ -197,9 +230,19 @@ impl StagedRun {
     }
 
     fn target(&self, rel: &str) -> Result<PathBuf, VaultError> {
-        layout::check_artifact_path(rel).map_err(|reason| VaultError::BadName { name: rel.to_string(), reason })?;
-        if self.artifacts.iter().any(|a| a.path == format!("{}/{rel}", layout::ARTIFACTS)) {
-            return Err(VaultError::BadName { name: rel.to_string(), reason: "written twice in one run".into() });
+        layout::check_artifact_path(rel).map_err(|reason| VaultError::BadName {
+            name: rel.to_string(),
+            reason,
+        })?;
+        if self
+            .artifacts
+            .iter()
+            .any(|a| a.path == format!("{}/{rel}", layout::ARTIFACTS))
+        {
+            return Err(VaultError::BadName {
+                name: rel.to_string(),
+                reason: "written twice in one run".into(),
+            });
         }
         let path = self.dir.join(layout::ARTIFACTS).join(rel);
         if let Some(parent) = path.parent() {
@@ -209,10 +252,20 @@ impl StagedRun {
     }
 
     /// Adds an artifact from memory at `artifacts/<rel>`.
-    pub fn add_bytes(&mut self, rel: &str, media_type: &str, bytes: &[u8]) -> Result<(), VaultError> {
+    pub fn add_bytes(
+        &mut self,
+        rel: &str,
+        media_type: &str,
+        bytes: &[u8],
+    ) -> Result<(), VaultError> {
         let path = self.target(rel)?;
         fsutil::write_new(&path, bytes)?;
-        self.record(format!("{}/{rel}", layout::ARTIFACTS), bytes.len() as u64, canonical::sha256_hex(bytes), media_type);
+        self.record(
+            format!("{}/{rel}", layout::ARTIFACTS),
+            bytes.len() as u64,
+            canonical::sha256_hex(bytes),
+            media_type,
+        );
         Ok(())
     }
 
@@ -221,17 +274,32 @@ impl StagedRun {
     pub fn add_file(&mut self, rel: &str, media_type: &str, src: &Path) -> Result<u64, VaultError> {
         let path = self.target(rel)?;
         fsutil::rename_noreplace(src, &path)?;
-        let f = OpenOptions::new().write(true).open(&path).map_err(VaultError::io("cannot open", &path))?;
-        f.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(FILE_MODE)).map_err(VaultError::io("cannot chmod", &path))?;
-        f.sync_all().map_err(VaultError::io("cannot fsync", &path))?;
+        let f = OpenOptions::new()
+            .write(true)
+            .open(&path)
+            .map_err(VaultError::io("cannot open", &path))?;
+        f.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(FILE_MODE))
+            .map_err(VaultError::io("cannot chmod", &path))?;
+        f.sync_all()
+            .map_err(VaultError::io("cannot fsync", &path))?;
         let (sha, size) = fsutil::hash_file(&path).map_err(VaultError::io("cannot read", &path))?;
-        self.record(format!("{}/{rel}", layout::ARTIFACTS), size, sha, media_type);
+        self.record(
+            format!("{}/{rel}", layout::ARTIFACTS),
+            size,
+            sha,
+            media_type,
+        );
         Ok(size)
     }
 
     fn record(&mut self, path: String, size: u64, sha256: String, media_type: &str) {
         self.bytes += size;
-        self.artifacts.push(ArtifactEntry { path, size, sha256, media_type: media_type.to_string() });
+        self.artifacts.push(ArtifactEntry {
+            path,
+            size,
+            sha256,
+            media_type: media_type.to_string(),
+        });
     }
 
     /// Bytes of artifacts added so far.
@@ -244,7 +312,8 @@ impl StagedRun {
     pub fn discard_artifacts(&mut self) -> Result<(u64, u64), VaultError> {
         let (files, bytes) = count_files(&self.dir);
         if self.dir.exists() {
-            fs::remove_dir_all(&self.dir).map_err(VaultError::io("cannot clear staging", &self.dir))?;
+            fs::remove_dir_all(&self.dir)
+                .map_err(VaultError::io("cannot clear staging", &self.dir))?;
         }
         fsutil::create_dirs(&self.dir.join(layout::ARTIFACTS))?;
         self.artifacts.clear();
@@ -256,23 +325,39 @@ impl StagedRun {
     pub fn commit(mut self, outcome: Outcome) -> Result<Committed, VaultError> {
         let scratch = self.dir.join(layout::SCRATCH);
         if scratch.exists() {
-            fs::remove_dir_all(&scratch).map_err(VaultError::io("cannot remove scratch folder", &scratch))?;
+            fs::remove_dir_all(&scratch)
+                .map_err(VaultError::io("cannot remove scratch folder", &scratch))?;
         }
         if !outcome.log.is_empty() {
             let path = self.dir.join(layout::RUN_LOG);
             fsutil::write_new(&path, &outcome.log)?;
-            self.record(layout::RUN_LOG.to_string(), outcome.log.len() as u64, canonical::sha256_hex(&outcome.log), "text/plain");
+            self.record(
+                layout::RUN_LOG.to_string(),
+                outcome.log.len() as u64,
+                canonical::sha256_hex(&outcome.log),
+                "text/plain",
+            );
         }
         self.artifacts.sort_by(|a, b| a.path.cmp(&b.path));
         let artifacts_dir = self.dir.join(layout::ARTIFACTS);
-        if !self.artifacts.iter().any(|a| a.path.starts_with("artifacts/")) && artifacts_dir.exists() {
+        if !self
+            .artifacts
+            .iter()
+            .any(|a| a.path.starts_with("artifacts/"))
+            && artifacts_dir.exists()
+        {
             // An empty folder would be an unaccounted-for entry for verify.
-            fs::remove_dir_all(&artifacts_dir).map_err(VaultError::io("cannot remove", &artifacts_dir))?;
+            fs::remove_dir_all(&artifacts_dir)
+                .map_err(VaultError::io("cannot remove", &artifacts_dir))?;
         }
         let run_json = canonical::pretty(&self.run_record(&outcome));
         fsutil::write_new(&self.dir.join(layout::RUN_JSON), &run_json)?;
         let run_json_sha256 = canonical::sha256_hex(&run_json);
-        let mut lines: Vec<(String, String)> = self.artifacts.iter().map(|a| (a.path.clone(), a.sha256.clone())).collect();
+        let mut lines: Vec<(String, String)> = self
+            .artifacts
+            .iter()
+            .map(|a| (a.path.clone(), a.sha256.clone()))
+            .collect();
         lines.push((layout::RUN_JSON.to_string(), run_json_sha256.clone()));
         lines.sort();
         let sums: String = lines.iter().map(|(p, h)| format!("{h}  {p}\n")).collect();
@@ -282,13 +367,22 @@ impl StagedRun {
         let window = self.meta.window.name.clone();
         let window_dir = layout::window_dir(&self.root, &window);
         fsutil::create_dirs(&window_dir)?;
-        let run_rel = layout::run_rel(self.meta.started_at.date_naive(), &self.meta.collector.name, &self.meta.run_id);
+        let run_rel = layout::run_rel(
+            self.meta.started_at.date_naive(),
+            &self.meta.collector.name,
+            &self.meta.run_id,
+        );
         let final_dir = layout::run_dir(&self.root, &window, &run_rel);
         let mut ledger = ledger::Locked::open(&layout::ledger(&self.root, &window))?;
         let parent = final_dir.parent().expect("run folders have a parent");
         fsutil::create_dirs(parent)?;
         fsutil::rename_noreplace(&self.dir, &final_dir)?;
-        for dir in [parent, parent.parent().unwrap_or(parent), &window_dir, &layout::staging_root(&self.root)] {
+        for dir in [
+            parent,
+            parent.parent().unwrap_or(parent),
+            &window_dir,
+            &layout::staging_root(&self.root),
+        ] {
             fsutil::fsync_dir(dir)?;
         }
         let entry = ledger.append(
@@ -346,11 +440,15 @@ fn sync_tree(dir: &Path) -> Result<(), VaultError> {
     for entry in fs::read_dir(dir).map_err(VaultError::io("cannot list", dir))? {
         let entry = entry.map_err(VaultError::io("cannot list", dir))?;
         let path = entry.path();
-        let ft = entry.file_type().map_err(VaultError::io("cannot stat", &path))?;
+        let ft = entry
+            .file_type()
+            .map_err(VaultError::io("cannot stat", &path))?;
         if ft.is_dir() {
             sync_tree(&path)?;
         } else if ft.is_file() {
-            File::open(&path).and_then(|f| f.sync_all()).map_err(VaultError::io("cannot fsync", &path))?;
+            File::open(&path)
+                .and_then(|f| f.sync_all())
+                .map_err(VaultError::io("cannot fsync", &path))?;
         }
     }
     fsutil::fsync_dir(dir)
