@@ -174,9 +174,12 @@ fn last_complete_line(file: &mut File, len: u64) -> std::io::Result<(u64, Option
     }
 }
 
+/// One line as read: its exact bytes and entry, or why it is not an entry.
+pub type Line = Result<(Vec<u8>, Entry), String>;
+
 /// Reads every complete line of a ledger, for the read side. Lines that do not parse are
 /// returned as errors in place so callers can report them and go on.
-pub fn read(path: &Path) -> Result<Vec<Result<(Vec<u8>, Entry), String>>, VaultError> {
+pub fn read(path: &Path) -> Result<Vec<Line>, VaultError> {
     let bytes = match std::fs::read(path) {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
