@@ -47,13 +47,13 @@ fn daemon_catches_up_serves_metrics_and_stops_on_sigterm() {
     let start = Instant::now();
     let mut metrics = String::new();
     while start.elapsed() < Duration::from_secs(30) {
-        if let Some(body) = get(port, "/metrics") {
-            if body.contains(
+        if let Some(body) = get(port, "/metrics")
+            && body.contains(
                 "evidence_agent_runs_total{collector=\"baseline\",status=\"succeeded\"} 1",
-            ) {
-                metrics = body;
-                break;
-            }
+            )
+        {
+            metrics = body;
+            break;
         }
         std::thread::sleep(Duration::from_millis(200));
     }
