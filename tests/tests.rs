@@ -7,6 +7,7 @@ mod cli;
 mod config_errors;
 mod crash;
 mod custom_collectors;
+mod host_baseline;
 mod secrets;
 mod telemetry;
 mod vault_verify;
