@@ -9,5 +9,6 @@ mod crash;
 mod custom_collectors;
 mod host_baseline;
 mod secrets;
+mod systemd;
 mod telemetry;
 mod vault_verify;
