@@ -1,44 +1,57 @@
 //! `check-config`: load and validate everything a run would, run nothing.
 
-use super::{Outcome, registry};
-use crate::config::Config;
+use chrono::Utc;
+
+use super::{Failure, Outcome, registry};
+use crate::config::{Config, ConfigError, Problem, join_key};
 use crate::exit;
 use crate::scheduler::schedule_for;
 
 pub fn run(config: &Config) -> Outcome {
+    // `registry` already refuses `[collectors.<name>]` tables that name no collector.
     let registry = registry(config)?;
-    let mut problems = Vec::new();
-    for name in config.collectors.keys() {
-        if registry.get(name).is_err() {
-            problems.push(format!(
-                "`collectors.{name}`: no collector is named `{name}` (known: {})",
-                registry.names().join(", ")
-            ));
-        }
+    let problems: Vec<Problem> = registry
+        .iter()
+        .filter_map(|c| {
+            let name = &c.descriptor().name;
+            schedule_for(config, c.as_ref()).err().map(|e| Problem {
+                line: None,
+                column: None,
+                key: Some(join_key("collectors", name)),
+                message: format!("collector `{name}` has no usable schedule: {e}"),
+            })
+        })
+        .collect();
+    ConfigError::check(&config.path, problems).map_err(Failure::usage)?;
+
+    let today = Utc::now().date_naive();
+    println!("config {} is valid", config.path.display());
+    println!("  vault: {}", config.vault_dir().display());
+    for w in &config.windows {
+        let note = if w.contains(today) {
+            ", contains today"
+        } else {
+            ""
+        };
+        println!("  window: {} ({} to {}{note})", w.name, w.start, w.end);
     }
-    for c in registry.iter() {
-        if let Err(e) = schedule_for(config, c.as_ref()) {
-            problems.push(format!("collector `{}`: {e}", c.descriptor().name));
-        }
-    }
-    if !problems.is_empty() {
-        eprintln!(
-            "error: config file {} has {} problem(s):",
-            config.path.display(),
-            problems.len()
+    if config.window_for(today).is_none() {
+        println!(
+            "  note: no window contains today ({today}); runs today are filed under `outside-window`"
         );
-        for p in problems {
-            eprintln!("  {p}");
-        }
-        return Ok(exit::USAGE);
     }
+    let names = registry.names();
     println!(
-        "config {} is valid: vault {}, {} window(s), {} collector(s): {}",
-        config.path.display(),
-        config.vault_dir().display(),
-        config.windows.len(),
-        registry.names().len(),
-        registry.names().join(", ")
+        "  collectors: {}",
+        if names.is_empty() {
+            "none found".to_string()
+        } else {
+            names.join(", ")
+        }
     );
+    let warnings = config.warnings();
+    if !warnings.is_empty() {
+        println!("  warnings: {} (logged above)", warnings.len());
+    }
     Ok(exit::OK)
 }

@@ -59,6 +59,9 @@ pub fn dispatch(cli: Cli) -> i32 {
         .or(config.as_ref().map(|c| c.agent.log_format))
         .unwrap_or(LogFormat::Human);
     logging::init(format, cli.verbose);
+    for warning in config.iter().flat_map(|c| c.warnings()) {
+        tracing::warn!(message = "Config warning.", %warning);
+    }
     let result = match (&cli.command, config) {
         (Command::CheckConfig, Some(c)) => check_config::run(&c),
         (Command::Collectors, Some(c)) => collectors::run(&c),
@@ -79,9 +82,13 @@ pub fn dispatch(cli: Cli) -> i32 {
     }
 }
 
-/// The registry of collectors for a config; a broken collector folder is a config error.
+/// The registry of collectors for a config; a broken collector folder, or a `[collectors.<name>]`
+/// table that names no collector, is a config error.
 pub(crate) fn registry(config: &Config) -> Result<Registry, Failure> {
-    Registry::load(&config.collectors_dir()).map_err(Failure::usage)
+    let registry = Registry::load(&config.collectors_dir()).map_err(Failure::usage)?;
+    let unknown = crate::config::check_collectors(config, &registry.names());
+    crate::config::ConfigError::check(&config.path, unknown).map_err(Failure::usage)?;
+    Ok(registry)
 }
 
 /// Opens the vault and runs recovery: every writing command starts this way.

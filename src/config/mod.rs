@@ -4,13 +4,20 @@
 //! Secrets are references (`env:NAME`, `file:/path`), resolved only when a run needs them.
 
 mod load;
+mod problem;
 mod schedule;
 mod secret;
+mod validate;
 mod window;
 
-pub use load::{ConfigError, Problem, load, parse};
+#[cfg(test)]
+mod example;
+
+pub use load::{load, parse};
+pub use problem::{ConfigError, Problem, join as join_key};
 pub use schedule::Schedule;
-pub use secret::{Secret, SecretError, SecretRef};
+pub use secret::{Secret, SecretError, SecretRef, valid_env_name};
+pub use validate::check_collectors;
 pub use window::{OUTSIDE_WINDOW, Window};
 
 use std::collections::BTreeMap;
@@ -19,16 +26,25 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use problem::Positions;
+
 /// The whole configuration, as loaded from one file.
 #[derive(Debug, Clone)]
 pub struct Config {
     /// The file it was read from; relative paths in it are relative to its folder.
     pub path: PathBuf,
+    /// `[agent]`: paths, time zone, concurrency, deadlines, log format.
     pub agent: AgentSettings,
+    /// `[http]`: the health and metrics endpoint.
     pub http: HttpSettings,
+    /// `[[windows]]`: the audit windows, none overlapping.
     pub windows: Vec<Window>,
     /// Per-collector settings by collector name; a collector with no entry runs on its defaults.
     pub collectors: BTreeMap<String, CollectorSettings>,
+    /// Where each key sits in the file, for checks made after loading.
+    positions: Positions,
+    /// Things allowed but worth saying (a non-loopback `http.listen`, no windows).
+    warnings: Vec<Problem>,
 }
 
 /// `[agent]`: where things are and how the daemon behaves.
@@ -65,15 +81,19 @@ pub struct AgentSettings {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct HttpSettings {
+    /// Serve `/healthz` and `/metrics` while the daemon runs.
     #[serde(default = "default_true")]
     pub enabled: bool,
     /// A loopback address by default; metrics say nothing secret but need not leave the host.
-    #[serde(default = "default_listen")]
+    #[serde(default = "default_listen", deserialize_with = "socket_addr")]
     pub listen: SocketAddr,
+    /// A non-loopback `listen` is refused unless this is true, so exposure is a decision.
+    #[serde(default)]
+    pub allow_remote: bool,
 }
 
 /// `[collectors.<name>]`: the settings every collector accepts.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CollectorSettings {
     /// Set to false to leave the collector out of `run` and of `collect` without names.
@@ -97,11 +117,14 @@ pub struct CollectorSettings {
     pub max_files: Option<u64>,
 }
 
+/// How log lines are written to stderr.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LogFormat {
+    /// Readable lines for a terminal or journald.
     #[default]
     Human,
+    /// One JSON object per line, for log shippers.
     Json,
 }
 
@@ -114,7 +137,7 @@ impl<'de> Deserialize<'de> for TimeZone {
         let name = String::deserialize(d)?;
         name.parse::<chrono_tz::Tz>().map(TimeZone).map_err(|_| {
             serde::de::Error::custom(format!(
-                "unknown time zone `{name}`: use an IANA name such as `UTC` or `Europe/Berlin`"
+                "unknown time zone `{name}`; use an IANA name such as `UTC` or `Europe/Berlin`"
             ))
         })
     }
@@ -142,14 +165,22 @@ impl Config {
 
     /// The settings of one collector: its `[collectors.<name>]` table, or the defaults.
     pub fn settings_for(&self, name: &str) -> CollectorSettings {
-        self.collectors
-            .get(name)
-            .cloned()
-            .unwrap_or_else(|| CollectorSettings {
-                enabled: true,
-                ..CollectorSettings::default()
-            })
+        self.collectors.get(name).cloned().unwrap_or_default()
     }
+
+    /// Warnings found at load, each as `file:line:column: `key`: message`.
+    pub fn warnings(&self) -> Vec<String> {
+        self.warnings.iter().map(|w| w.render(&self.path)).collect()
+    }
+}
+
+fn socket_addr<'de, D: serde::Deserializer<'de>>(d: D) -> Result<SocketAddr, D::Error> {
+    let text = String::deserialize(d)?;
+    text.parse().map_err(|_| {
+        serde::de::Error::custom(format!(
+            "`{text}` is not an IP address and port; write e.g. `127.0.0.1:9464` (host names are not resolved)"
+        ))
+    })
 }
 
 fn default_vault_dir() -> PathBuf {
@@ -200,6 +231,20 @@ impl Default for HttpSettings {
         HttpSettings {
             enabled: true,
             listen: default_listen(),
+            allow_remote: false,
+        }
+    }
+}
+
+impl Default for CollectorSettings {
+    fn default() -> Self {
+        CollectorSettings {
+            enabled: true,
+            schedule: None,
+            deadline_secs: None,
+            secrets: BTreeMap::new(),
+            max_output_bytes: None,
+            max_files: None,
         }
     }
 }

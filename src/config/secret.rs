@@ -28,17 +28,22 @@ pub enum SecretError {
     FileEmpty(PathBuf),
 }
 
+/// A POSIX-portable environment variable name: letters, digits and `_`, not starting with a digit.
+pub fn valid_env_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !name.starts_with(|c: char| c.is_ascii_digit())
+}
+
 impl SecretRef {
     pub fn parse(text: &str) -> Result<SecretRef, String> {
         if let Some(name) = text.strip_prefix("env:") {
-            let ok = !name.is_empty()
-                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-                && !name.starts_with(|c: char| c.is_ascii_digit());
-            if ok {
+            if valid_env_name(name) {
                 return Ok(SecretRef::Env(name.to_string()));
             }
             return Err(format!(
-                "`env:{name}` is not a valid environment variable name"
+                "`env:{name}` does not name a valid environment variable: use letters, digits and `_`, \
+                 not starting with a digit"
             ));
         }
         if let Some(path) = text.strip_prefix("file:") {
