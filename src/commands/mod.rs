@@ -7,6 +7,7 @@ mod daemon;
 mod status;
 mod verify;
 
+use std::path::Path;
 use std::sync::Arc;
 
 use crate::cli::{Cli, Command};
@@ -44,7 +45,15 @@ pub fn dispatch(cli: Cli) -> i32 {
     // The config decides the log format, so read it first; its errors go to stderr plainly.
     let needs_config = !matches!(cli.command, Command::Verify { vault: Some(_), .. });
     let config = if needs_config {
-        match crate::config::load(&cli.config) {
+        // `[collectors.<name>]` naming no installed collector is reported with the other
+        // problems (but `verify` runs none); a broken collectors folder is for `registry`.
+        let checks_names = !matches!(cli.command, Command::Verify { .. });
+        let installed = |dir: &Path| {
+            checks_names
+                .then(|| Registry::load(dir).ok().map(|r| r.names()))
+                .flatten()
+        };
+        match crate::config::load_checked(&cli.config, installed) {
             Ok(c) => Some(Arc::new(c)),
             Err(e) => {
                 eprintln!("error: {e}");
@@ -82,13 +91,9 @@ pub fn dispatch(cli: Cli) -> i32 {
     }
 }
 
-/// The registry of collectors for a config; a broken collector folder, or a `[collectors.<name>]`
-/// table that names no collector, is a config error.
+/// The registry of collectors for a config; a broken collector folder is a config error.
 pub(crate) fn registry(config: &Config) -> Result<Registry, Failure> {
-    let registry = Registry::load(&config.collectors_dir()).map_err(Failure::usage)?;
-    let unknown = crate::config::check_collectors(config, &registry.names());
-    crate::config::ConfigError::check(&config.path, unknown).map_err(Failure::usage)?;
-    Ok(registry)
+    Registry::load(&config.collectors_dir()).map_err(Failure::usage)
 }
 
 /// Opens the vault and runs recovery: every writing command starts this way.

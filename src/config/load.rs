@@ -21,8 +21,19 @@ pub(super) const SECTIONS: &[&str] = &["agent", "http", "windows", "collectors"]
 /// A config is a page of settings; anything larger is the wrong file.
 const MAX_BYTES: u64 = 1 << 20;
 
-/// Reads and validates `path`.
+/// Reads and validates `path`, without checking `[collectors.<name>]` names (for commands that
+/// run no collector).
 pub fn load(path: &Path) -> Result<Config, ConfigError> {
+    load_checked(path, |_| None)
+}
+
+/// Reads and validates `path`. `installed` gets the resolved collectors folder and returns the
+/// collector names found there (`None` when it cannot tell), so that a `[collectors.<name>]`
+/// table naming none of them is reported with every other problem, not after they are fixed.
+pub fn load_checked(
+    path: &Path,
+    installed: impl FnOnce(&Path) -> Option<Vec<String>>,
+) -> Result<Config, ConfigError> {
     let unreadable = |reason: String| ConfigError::Unreadable {
         path: path.to_path_buf(),
         reason,
@@ -36,7 +47,7 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
         )));
     }
     let text = std::fs::read_to_string(path).map_err(|e| unreadable(io_reason(&e)))?;
-    parse(path, &text)
+    parse_checked(path, &text, installed)
 }
 
 fn io_reason(e: &std::io::Error) -> String {
@@ -54,8 +65,17 @@ fn io_reason(e: &std::io::Error) -> String {
     }
 }
 
-/// Validates `text` as if read from `path`.
+/// Validates `text` as if read from `path`, without checking collector names.
 pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
+    parse_checked(path, text, |_| None)
+}
+
+/// Validates `text` as if read from `path`; `installed` as for [`load_checked`].
+pub fn parse_checked(
+    path: &Path,
+    text: &str,
+    installed: impl FnOnce(&Path) -> Option<Vec<String>>,
+) -> Result<Config, ConfigError> {
     let src = Source::new(text);
     let (root, errors) = DeTable::parse_recoverable(text);
     if !errors.is_empty() {
@@ -105,6 +125,10 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
     checks.http(&http);
     checks.windows(&windows);
     checks.collectors(&collectors);
+    let collectors_dir = super::resolve(path, &agent.collectors_dir);
+    if let Some(known) = installed(&collectors_dir) {
+        checks.collector_names(&collector_names(root.get_ref()), &known, &collectors_dir);
+    }
     let mut problems = r.problems;
     problems.append(&mut checks.problems);
     sort(&mut problems);
@@ -117,9 +141,16 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
         http,
         windows: windows.into_iter().map(|(_, w)| w).collect(),
         collectors,
-        positions: r.positions,
         warnings,
     })
+}
+
+/// The names of the `[collectors.<name>]` tables, whether or not their settings were valid.
+fn collector_names(root: &DeTable) -> Vec<String> {
+    match root.get("collectors").map(|v| v.get_ref()) {
+        Some(DeValue::Table(t)) => t.iter().map(|(k, _)| k.get_ref().to_string()).collect(),
+        _ => Vec::new(),
+    }
 }
 
 /// Problems in file order; those without a place last.
@@ -240,7 +271,7 @@ impl Reader<'_> {
     fn windows(&mut self, value: &Value) -> Vec<(usize, Window)> {
         let DeValue::Array(items) = value.get_ref() else {
             let message = format!(
-                "must be an array of tables, not a {}: write each window as a `[[windows]]` table with \
+                "must be an array of tables, not {}: write each window as a `[[windows]]` table with \
                  `name`, `start` and `end`",
                 a(value.get_ref())
             );
@@ -275,8 +306,9 @@ impl Reader<'_> {
                 Some(s) => self.secrets(&join(&path, "secrets"), s),
                 None => Some(BTreeMap::new()),
             };
-            if let (Some(mut c), Some(secrets)) = (typed, secrets) {
-                c.secrets = secrets;
+            // With bad secrets the file is refused anyway; the rest still gets its checks.
+            if let Some(mut c) = typed {
+                c.secrets = secrets.unwrap_or_default();
                 out.insert(name.get_ref().to_string(), c);
             }
         }

@@ -13,11 +13,10 @@ mod window;
 #[cfg(test)]
 mod example;
 
-pub use load::{load, parse};
+pub use load::{load, load_checked, parse, parse_checked};
 pub use problem::{ConfigError, Problem, join as join_key};
 pub use schedule::Schedule;
 pub use secret::{Secret, SecretError, SecretRef, valid_env_name};
-pub use validate::check_collectors;
 pub use window::{OUTSIDE_WINDOW, Window};
 
 use std::collections::BTreeMap;
@@ -25,8 +24,6 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
-
-use problem::Positions;
 
 /// The whole configuration, as loaded from one file.
 #[derive(Debug, Clone)]
@@ -41,8 +38,6 @@ pub struct Config {
     pub windows: Vec<Window>,
     /// Per-collector settings by collector name; a collector with no entry runs on its defaults.
     pub collectors: BTreeMap<String, CollectorSettings>,
-    /// Where each key sits in the file, for checks made after loading.
-    positions: Positions,
     /// Things allowed but worth saying (a non-loopback `http.listen`, no windows).
     warnings: Vec<Problem>,
 }
@@ -144,18 +139,14 @@ impl<'de> Deserialize<'de> for TimeZone {
 }
 
 impl Config {
-    fn base_dir(&self) -> &Path {
-        self.path.parent().unwrap_or_else(|| Path::new("."))
-    }
-
     /// The vault directory, resolved against the config file's folder.
     pub fn vault_dir(&self) -> PathBuf {
-        self.base_dir().join(&self.agent.vault_dir)
+        resolve(&self.path, &self.agent.vault_dir)
     }
 
     /// The custom collectors folder, resolved against the config file's folder.
     pub fn collectors_dir(&self) -> PathBuf {
-        self.base_dir().join(&self.agent.collectors_dir)
+        resolve(&self.path, &self.agent.collectors_dir)
     }
 
     /// The audit window a run on `date` (UTC) belongs to.
@@ -172,6 +163,11 @@ impl Config {
     pub fn warnings(&self) -> Vec<String> {
         self.warnings.iter().map(|w| w.render(&self.path)).collect()
     }
+}
+
+/// `path` from the config file at `config`, relative to the file's folder.
+fn resolve(config: &Path, path: &Path) -> PathBuf {
+    config.parent().unwrap_or_else(|| Path::new(".")).join(path)
 }
 
 fn socket_addr<'de, D: serde::Deserializer<'de>>(d: D) -> Result<SocketAddr, D::Error> {

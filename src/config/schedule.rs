@@ -26,7 +26,20 @@ impl Schedule {
                 expr: expr.to_string(),
                 inner,
             })
-            .map_err(|e| format!("invalid cron expression `{expr}`: {e}"))
+            .map_err(|e| {
+                // The parser's message repeats the expression with a caret line; keep the reason.
+                let text = e.to_string();
+                let reason = text
+                    .lines()
+                    .rev()
+                    .find(|l| !l.trim().is_empty())
+                    .unwrap_or("");
+                format!(
+                    "invalid cron expression `{expr}`: {}; the fields are sec min hour \
+                     day-of-month month day-of-week [year]",
+                    reason.trim().trim_end_matches('.')
+                )
+            })
     }
 
     pub fn as_str(&self) -> &str {

@@ -3,9 +3,10 @@
 //! collector tables that name no known collector.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 
 use super::problem::{Positions, Problem, join, suggest};
-use super::{AgentSettings, CollectorSettings, Config, HttpSettings, OUTSIDE_WINDOW, Window};
+use super::{AgentSettings, CollectorSettings, HttpSettings, OUTSIDE_WINDOW, Window};
 use crate::vault::layout;
 
 /// Longest run deadline: a week. Bounded so deadline arithmetic cannot overflow.
@@ -14,6 +15,10 @@ const MAX_DEADLINE_SECS: u64 = 7 * 24 * 3600;
 const MAX_JITTER_SECS: u64 = 24 * 3600;
 /// Longest shutdown grace: an hour; systemd and Kubernetes kill well before that.
 const MAX_SHUTDOWN_GRACE_SECS: u64 = 3600;
+/// Most output bytes of one custom collector run: 1 TiB; evidence is documents, not backups.
+const MAX_OUTPUT_BYTES: u64 = 1 << 40;
+/// Most output files of one custom collector run.
+const MAX_FILES: u64 = 1_000_000;
 /// Most concurrent runs: each is a process or a set of API calls; more is a typo.
 const MAX_CONCURRENT_RUNS: u64 = 256;
 
@@ -185,51 +190,47 @@ impl Checks<'_> {
                     "a run needs time, and a week at most",
                 );
             }
-            if c.max_output_bytes == Some(0) {
-                self.error(
-                    &key("max_output_bytes"),
-                    "must be at least 1: with 0 no artifact could be kept".into(),
-                );
+            if let Some(n) = c.max_output_bytes {
+                let why = "a custom collector's output, all of it kept in the vault";
+                self.range(&key("max_output_bytes"), n, 1, MAX_OUTPUT_BYTES, why);
             }
-            if c.max_files == Some(0) {
-                self.error(
-                    &key("max_files"),
-                    "must be at least 1: with 0 no artifact could be kept".into(),
+            if let Some(n) = c.max_files {
+                let why = "a custom collector's output files, each one an artifact";
+                self.range(&key("max_files"), n, 1, MAX_FILES, why);
+            }
+            if let Some(s) = &c.schedule
+                && s.next_after(&chrono::Utc::now()).is_none()
+            {
+                let message = format!(
+                    "cron expression `{}` never fires from now on (a date that does not exist, or \
+                     a year in the past); check the day-of-month, month and year fields",
+                    s.as_str()
                 );
+                self.error(&key("schedule"), message);
             }
         }
     }
-}
 
-/// One problem per `[collectors.<name>]` table whose name is not in `known` (the registry's
-/// collector names), located at the table's header.
-pub fn check_collectors(config: &Config, known: &[String]) -> Vec<Problem> {
-    let listed = if known.is_empty() {
-        "no collectors are installed".to_string()
-    } else {
-        format!(
-            "known collectors are {}",
-            known
-                .iter()
-                .map(|n| format!("`{n}`"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        )
-    };
-    config
-        .collectors
-        .keys()
-        .filter(|name| !known.contains(name))
-        .map(|name| {
+    /// One problem per `[collectors.<name>]` table whose name is not in `known` (the collectors
+    /// installed: built-in ones and the folders of `dir`), located at the table.
+    pub(super) fn collector_names(&mut self, names: &[String], known: &[String], dir: &Path) {
+        let listed = if known.is_empty() {
+            "no collectors are installed".to_string()
+        } else {
+            let names: Vec<String> = known.iter().map(|n| format!("`{n}`")).collect();
+            format!("known collectors are {}", names.join(", "))
+        };
+        for name in names.iter().filter(|n| !known.contains(n)) {
             let hint = match suggest(name, known.iter().map(String::as_str)) {
                 Some(s) => format!(" (did you mean `{s}`?)"),
                 None => String::new(),
             };
             let message = format!(
-                "there is no collector named `{name}`{hint}; {listed}; custom collectors are the folders in {}",
-                config.collectors_dir().display()
+                "there is no collector named `{name}`{hint}; {listed}; custom collectors are the \
+                 folders with a `collector.toml` in {} (`agent.collectors_dir`)",
+                dir.display()
             );
-            config.positions.problem(&join("collectors", name), message)
-        })
-        .collect()
+            self.error(&join("collectors", name), message);
+        }
+    }
 }
