@@ -98,7 +98,7 @@ pub fn parse_checked(
 
     let mut agent = AgentSettings::default();
     let mut http = HttpSettings::default();
-    let mut windows = Vec::new();
+    let mut windows = Windows::default();
     let mut collectors = BTreeMap::new();
     for (key, value) in root.get_ref().iter() {
         match key.get_ref().as_ref() {
@@ -123,7 +123,7 @@ pub fn parse_checked(
     };
     checks.agent(&agent);
     checks.http(&http);
-    checks.windows(&windows);
+    checks.windows(&windows.read, &windows.names);
     checks.collectors(&collectors);
     let collectors_dir = super::resolve(path, &agent.collectors_dir);
     if let Some(known) = installed(&collectors_dir) {
@@ -139,7 +139,7 @@ pub fn parse_checked(
         path: path.to_path_buf(),
         agent,
         http,
-        windows: windows.into_iter().map(|(_, w)| w).collect(),
+        windows: windows.read.into_iter().map(|(_, w)| w).collect(),
         collectors,
         warnings,
     })
@@ -177,6 +177,15 @@ struct Reader<'a> {
 }
 
 type Value<'i> = Spanned<DeValue<'i>>;
+
+/// The `[[windows]]` of the file, each with its index.
+#[derive(Default)]
+struct Windows {
+    /// The windows read in full.
+    read: Vec<(usize, Window)>,
+    /// The name of every window that has a string one, including windows not read in full.
+    names: Vec<(usize, String)>,
+}
 
 impl Reader<'_> {
     fn record_positions(&mut self, prefix: &str, table: &DeTable) {
@@ -268,7 +277,7 @@ impl Reader<'_> {
     }
 
     /// `[[windows]]`, with each window's index in the file (for locating later checks).
-    fn windows(&mut self, value: &Value) -> Vec<(usize, Window)> {
+    fn windows(&mut self, value: &Value) -> Windows {
         let DeValue::Array(items) = value.get_ref() else {
             let message = format!(
                 "must be an array of tables, not {}: write each window as a `[[windows]]` table with \
@@ -276,12 +285,19 @@ impl Reader<'_> {
                 a(value.get_ref())
             );
             self.error("windows", value.span(), message);
-            return Vec::new();
+            return Windows::default();
         };
-        let mut out = Vec::new();
+        let mut out = Windows::default();
         for (i, item) in items.iter().enumerate() {
             if let Some(w) = self.typed::<Window>(&format!("windows[{i}]"), item, &[]) {
-                out.push((i, w));
+                out.read.push((i, w));
+            }
+            if let Some(name) = item
+                .get_ref()
+                .get("name")
+                .and_then(|n| n.get_ref().as_str())
+            {
+                out.names.push((i, name.to_string()));
             }
         }
         out

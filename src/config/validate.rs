@@ -114,39 +114,38 @@ impl Checks<'_> {
         }
     }
 
-    /// `windows` holds each window that was read, with its index in the file.
-    pub(super) fn windows(&mut self, windows: &[(usize, Window)]) {
-        if windows.is_empty() {
+    /// `windows` holds each window that was read, with its index in the file; `names` the name
+    /// of every window that has one, read or not, so a bad date hides no bad name.
+    pub(super) fn windows(&mut self, windows: &[(usize, Window)], names: &[(usize, String)]) {
+        if windows.is_empty() && names.is_empty() {
             let message = "no `[[windows]]` are configured, so every run is filed under `outside-window`; \
                            add the audit window you are observing";
             self.warn("windows", message.to_string());
         }
         let mut first_use: BTreeMap<&str, usize> = BTreeMap::new();
-        for (i, w) in windows {
+        for (i, name) in names {
             let name_key = format!("windows[{i}].name");
-            if !layout::valid_name(&w.name) {
+            if !layout::valid_name(name) {
                 let message = format!(
-                    "window name `{}` cannot be a folder name in the vault: use letters, digits, `-`, `_` \
-                     and `.` (not first), at most 100 characters, e.g. `soc2-2026`",
-                    w.name
+                    "window name `{name}` cannot be a folder name in the vault: use letters, digits, \
+                     `-`, `_` and `.` (not first), at most 100 characters, e.g. `soc2-2026`"
                 );
                 self.error(&name_key, message);
-            } else if w.name == OUTSIDE_WINDOW || w.name == layout::MARKER {
-                let message = format!(
-                    "window name `{}` is reserved by the vault; choose another",
-                    w.name
-                );
+            } else if name == OUTSIDE_WINDOW || name == layout::MARKER {
+                let message =
+                    format!("window name `{name}` is reserved by the vault; choose another");
                 self.error(&name_key, message);
             }
-            if let Some(first) = first_use.get(w.name.as_str()) {
+            if let Some(first) = first_use.get(name.as_str()) {
                 let message = format!(
-                    "window name `{}` is already used by windows[{first}]; names must be unique",
-                    w.name
+                    "window name `{name}` is already used by windows[{first}]; names must be unique"
                 );
                 self.error(&name_key, message);
             } else {
-                first_use.insert(&w.name, *i);
+                first_use.insert(name, *i);
             }
+        }
+        for (i, w) in windows {
             if w.end < w.start {
                 let message = format!(
                     "window `{}` ends on {}, before it starts on {}; swap the dates",
