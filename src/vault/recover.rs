@@ -119,6 +119,19 @@ fn recover_staging(vault: &Vault, report: &mut Report) -> Result<(), VaultError>
         if e.path().is_dir() && !layout::staging_meta(root, &name).exists() {
             let _ = fs::remove_dir_all(e.path());
         }
+        // A kill between taking the lock and renaming the marker into place leaves the lock
+        // and the marker's temporary file; remove them once no live run holds the lock.
+        let id = name
+            .strip_suffix(".lock")
+            .or_else(|| name.strip_suffix(".tmp"));
+        if let Some(id) = id
+            && !layout::staging_meta(root, id).exists()
+            && fs::File::open(layout::staging_lock(root, id))
+                .map(|l| l.try_lock().is_ok())
+                .unwrap_or(true)
+        {
+            let _ = fs::remove_file(e.path());
+        }
     }
     Ok(())
 }

@@ -125,7 +125,12 @@ impl Vault {
                 let foreign = fs::read_dir(root)
                     .map_err(VaultError::io("cannot list", root))?
                     .filter_map(|e| e.ok())
-                    .any(|e| e.file_name() != layout::STAGING);
+                    // The marker's own temporary file is left by a kill mid-creation.
+                    .any(|e| {
+                        e.file_name() != layout::STAGING
+                            && Some(e.file_name().as_os_str())
+                                != marker.with_extension("tmp").file_name()
+                    });
                 if foreign {
                     return Err(VaultError::NotAVault {
                         path: root.to_path_buf(),
@@ -274,10 +279,8 @@ impl StagedRun {
     pub fn add_file(&mut self, rel: &str, media_type: &str, src: &Path) -> Result<u64, VaultError> {
         let path = self.target(rel)?;
         fsutil::rename_noreplace(src, &path)?;
-        let f = OpenOptions::new()
-            .write(true)
-            .open(&path)
-            .map_err(VaultError::io("cannot open", &path))?;
+        // Read-only is enough to chmod and fsync, and works for a file its writer made read-only.
+        let f = File::open(&path).map_err(VaultError::io("cannot open", &path))?;
         f.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(FILE_MODE))
             .map_err(VaultError::io("cannot chmod", &path))?;
         f.sync_all()
