@@ -104,6 +104,7 @@ pub(crate) fn open_vault_for_writing(config: &Config) -> Result<Vault, Failure> 
             anyhow::Error::new(e).context(format!("cannot open the vault at {}", dir.display())),
         )
     })?;
+    crate::collector::custom::reap_orphans(&crate::vault::layout::staging_root(vault.root()));
     crate::vault::recover::recover(&vault).map_err(|e| {
         Failure::evidence(anyhow::Error::new(e).context("start-up recovery failed"))
     })?;
