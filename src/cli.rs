@@ -49,6 +49,9 @@ pub enum Command {
         /// Hashing threads (default: one per core).
         #[arg(long)]
         threads: Option<usize>,
+        /// Print the report as JSON instead of lines.
+        #[arg(long)]
+        json: bool,
     },
     /// Last run, next run and window coverage per collector.
     Status {

@@ -75,9 +75,18 @@ pub fn dispatch(cli: Cli) -> i32 {
         (Command::CheckConfig, Some(c)) => check_config::run(&c),
         (Command::Collectors, Some(c)) => collectors::run(&c),
         (Command::Status { json }, Some(c)) => status::run(&c, *json),
-        (Command::Verify { vault, threads }, c) => {
-            verify::run(vault.clone().or_else(|| c.map(|c| c.vault_dir())), *threads)
-        }
+        (
+            Command::Verify {
+                vault,
+                threads,
+                json,
+            },
+            c,
+        ) => verify::run(
+            vault.clone().or_else(|| c.map(|c| c.vault_dir())),
+            *threads,
+            *json,
+        ),
         (Command::Collect { names }, Some(c)) => collect::run(c, names),
         (Command::Run, Some(c)) => daemon::run(c),
         (_, None) => unreachable!("every command but `verify --vault` loads the config"),

@@ -1,1 +1,0 @@
-//! The read-only integrity check of a whole vault (see docs/vault-format.md, "Verification").
