@@ -49,6 +49,9 @@ pub enum Command {
         /// Hashing threads (default: one per core).
         #[arg(long)]
         threads: Option<usize>,
+        /// Verify only this audit window (its ledger, runs and folder); default: every window.
+        #[arg(long, value_name = "NAME")]
+        window: Option<String>,
         /// Print the report as JSON instead of lines.
         #[arg(long)]
         json: bool,

@@ -197,6 +197,18 @@ fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
+/// Runs `verify` on `root` and asserts its exit code and that its output (stdout, then stderr)
+/// holds each of `says`. Returns stdout.
+fn verdict(root: &Path, extra: &[&str], code: i32, says: &[&str]) -> String {
+    let out = verify(root, extra);
+    let all = format!("{}{}", stdout(&out), String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.status.code(), Some(code), "{}", text(&out));
+    for s in says {
+        assert!(all.contains(s), "expected `{s}` in\n{}", text(&out));
+    }
+    stdout(&out)
+}
+
 /// Every file and every folder below `root` (relative, `/`-separated), except the staging area,
 /// which holds no evidence.
 fn walk(root: &Path) -> (Vec<String>, Vec<String>) {
@@ -242,23 +254,34 @@ fn ledger_lines(path: &Path) -> Vec<Vec<u8>> {
         .collect()
 }
 
-/// Copies the vault, applies `tamper`, runs the binary and checks exit 1 and the name on stdout.
-fn expect_caught(
-    pristine: &Pristine,
-    what: String,
-    names: String,
-    tamper: impl FnOnce(&Path),
-) -> Result<(), String> {
-    let (_keep, root) = pristine.copy();
-    tamper(&root);
-    let out = verify(&root, &[]);
-    if out.status.code() != Some(1) || !stdout(&out).contains(&names) {
-        return Err(format!(
-            "{what}: expected exit 1 naming `{names}`\n{}",
-            text(&out)
-        ));
+/// Tamper cases over copies of one pristine vault, collecting the ones not caught.
+struct Matrix<'a> {
+    pristine: &'a Pristine,
+    cases: usize,
+    failures: Vec<String>,
+}
+
+impl Matrix<'_> {
+    /// Copies the vault, applies `tamper`, runs the binary and checks exit 1 and `names` on stdout.
+    fn case(&mut self, what: String, names: String, tamper: impl FnOnce(&Path)) {
+        self.cases += 1;
+        let (_keep, root) = self.pristine.copy();
+        tamper(&root);
+        let out = verify(&root, &[]);
+        if out.status.code() != Some(1) || !stdout(&out).contains(&names) {
+            self.failures.push(format!(
+                "{what}: expected exit 1 naming `{names}`\n{}",
+                text(&out)
+            ));
+        }
     }
-    Ok(())
+}
+
+/// Rewrites the ledger at `path` after `edit` changed its lines.
+fn edit_ledger(path: &Path, edit: impl FnOnce(&mut Vec<Vec<u8>>)) {
+    let mut lines = ledger_lines(path);
+    edit(&mut lines);
+    std::fs::write(path, lines.concat()).unwrap();
 }
 
 #[test]
@@ -320,8 +343,11 @@ fn every_tampering_of_every_file_and_folder_is_caught_and_named() {
         files.len() >= 25 && dirs.len() >= 20,
         "the vault is big enough to mean something: {files:?}"
     );
-    let mut failures = Vec::new();
-    let mut cases = 0;
+    let mut m = Matrix {
+        pristine: &p,
+        cases: 0,
+        failures: Vec::new(),
+    };
     for f in &files {
         let len = std::fs::metadata(p.root().join(f)).unwrap().len() as usize;
         // (a) flip one bit of the first, middle and last byte (an empty file gains a byte instead).
@@ -332,44 +358,24 @@ fn every_tampering_of_every_file_and_folder_is_caught_and_named() {
         };
         for pos in positions {
             let f2 = f.clone();
-            cases += 1;
-            failures.extend(
-                expect_caught(
-                    &p,
-                    format!("flip byte {pos} of {f}"),
-                    f.clone(),
-                    move |root| {
-                        let path = root.join(&f2);
-                        let mut bytes = std::fs::read(&path).unwrap();
-                        bytes[pos] ^= 0x01;
-                        std::fs::write(&path, bytes).unwrap();
-                    },
-                )
-                .err(),
-            );
+            m.case(format!("flip byte {pos} of {f}"), f.clone(), move |root| {
+                let path = root.join(&f2);
+                let mut bytes = std::fs::read(&path).unwrap();
+                bytes[pos] ^= 0x01;
+                std::fs::write(&path, bytes).unwrap();
+            });
         }
         if len == 0 {
             let f2 = f.clone();
-            cases += 1;
-            failures.extend(
-                expect_caught(
-                    &p,
-                    format!("add a byte to empty {f}"),
-                    f.clone(),
-                    move |root| std::fs::write(root.join(&f2), b"x").unwrap(),
-                )
-                .err(),
-            );
+            m.case(format!("add a byte to empty {f}"), f.clone(), move |root| {
+                std::fs::write(root.join(&f2), b"x").unwrap()
+            });
         }
         // (b) delete it.
         let f2 = f.clone();
-        cases += 1;
-        failures.extend(
-            expect_caught(&p, format!("delete {f}"), f.clone(), move |root| {
-                std::fs::remove_file(root.join(&f2)).unwrap()
-            })
-            .err(),
-        );
+        m.case(format!("delete {f}"), f.clone(), move |root| {
+            std::fs::remove_file(root.join(&f2)).unwrap()
+        });
     }
     // (c) an extra file in every folder.
     for d in &dirs {
@@ -379,16 +385,9 @@ fn every_tampering_of_every_file_and_folder_is_caught_and_named() {
             format!("{d}/extra.txt")
         };
         let rel2 = rel.clone();
-        cases += 1;
-        failures.extend(
-            expect_caught(
-                &p,
-                format!("add {rel}"),
-                format!("EXTRA {rel}:"),
-                move |root| std::fs::write(root.join(&rel2), b"planted\n").unwrap(),
-            )
-            .err(),
-        );
+        m.case(format!("add {rel}"), format!("EXTRA {rel}:"), move |root| {
+            std::fs::write(root.join(&rel2), b"planted\n").unwrap()
+        });
     }
     // (d) swap two ledger lines, (e) delete a line, (f) truncate mid-line: at every line.
     for ledger in ledgers(&p.root()) {
@@ -396,60 +395,46 @@ fn every_tampering_of_every_file_and_folder_is_caught_and_named() {
         for i in 0..n {
             if i + 1 < n {
                 let l = ledger.clone();
-                cases += 1;
-                failures.extend(
-                    expect_caught(
-                        &p,
-                        format!("swap lines {} and {} of {ledger}", i + 1, i + 2),
-                        format!("REORDERED {ledger}:{}", i + 1),
-                        move |root| {
-                            let mut lines = ledger_lines(&root.join(&l));
+                m.case(
+                    format!("swap lines {} and {} of {ledger}", i + 1, i + 2),
+                    format!("REORDERED {ledger}:{}", i + 1),
+                    move |root| {
+                        edit_ledger(&root.join(&l), |lines| {
                             lines.swap(i, i + 1);
-                            std::fs::write(root.join(&l), lines.concat()).unwrap();
-                        },
-                    )
-                    .err(),
+                        });
+                    },
                 );
             }
             let l = ledger.clone();
-            cases += 1;
-            failures.extend(
-                expect_caught(
-                    &p,
-                    format!("delete line {} of {ledger}", i + 1),
-                    ledger.clone(),
-                    move |root| {
-                        let mut lines = ledger_lines(&root.join(&l));
+            m.case(
+                format!("delete line {} of {ledger}", i + 1),
+                ledger.clone(),
+                move |root| {
+                    edit_ledger(&root.join(&l), |lines| {
                         lines.remove(i);
-                        std::fs::write(root.join(&l), lines.concat()).unwrap();
-                    },
-                )
-                .err(),
+                    });
+                },
             );
             let l = ledger.clone();
-            cases += 1;
-            failures.extend(
-                expect_caught(
-                    &p,
-                    format!("truncate {ledger} in line {}", i + 1),
-                    format!("TORN {ledger}:{}", i + 1),
-                    move |root| {
-                        let lines = ledger_lines(&root.join(&l));
-                        let mut bytes = lines[..i].concat();
-                        bytes.extend_from_slice(&lines[i][..lines[i].len() / 2]);
-                        std::fs::write(root.join(&l), bytes).unwrap();
-                    },
-                )
-                .err(),
+            m.case(
+                format!("truncate {ledger} in line {}", i + 1),
+                format!("TORN {ledger}:{}", i + 1),
+                move |root| {
+                    let lines = ledger_lines(&root.join(&l));
+                    let mut bytes = lines[..i].concat();
+                    bytes.extend_from_slice(&lines[i][..lines[i].len() / 2]);
+                    std::fs::write(root.join(&l), bytes).unwrap();
+                },
             );
         }
     }
-    assert!(cases > 150, "{cases} cases");
+    assert!(m.cases > 150, "{} cases", m.cases);
     assert!(
-        failures.is_empty(),
-        "{} of {cases} tamperings not caught:\n{}",
-        failures.len(),
-        failures.join("\n\n")
+        m.failures.is_empty(),
+        "{} of {} tamperings not caught:\n{}",
+        m.failures.len(),
+        m.cases,
+        m.failures.join("\n\n")
     );
 }
 
@@ -458,19 +443,17 @@ fn ledger_problems_name_the_line_and_the_kind() {
     let p = Pristine::new();
     let (_keep, root) = p.copy();
     let ledger = root.join("2026-q1").join(layout::LEDGER);
-    let mut lines = ledger_lines(&ledger);
-    lines.swap(1, 2);
-    std::fs::write(&ledger, lines.concat()).unwrap();
-    let out = verify(&root, &[]);
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
-    let s = stdout(&out);
-    assert!(
-        s.contains("REORDERED 2026-q1/ledger.jsonl:2: `seq` 3 is out of order"),
-        "{s}"
-    );
-    assert!(
-        s.contains("REORDERED 2026-q1/ledger.jsonl:3: `seq` 2 is out of order"),
-        "{s}"
+    edit_ledger(&ledger, |lines| {
+        lines.swap(1, 2);
+    });
+    let s = verdict(
+        &root,
+        &[],
+        1,
+        &[
+            "REORDERED 2026-q1/ledger.jsonl:2: `seq` 3 is out of order",
+            "REORDERED 2026-q1/ledger.jsonl:3: `seq` 2 is out of order",
+        ],
     );
     assert!(
         s.trim_end().ends_with(": 2 problems"),
@@ -538,25 +521,12 @@ fn json_report_carries_each_problem() {
 #[test]
 fn a_folder_that_is_not_a_vault_is_a_usage_error() {
     let dir = tempfile::tempdir().unwrap();
-    let missing = dir.path().join("nope");
-    let out = verify(&missing, &[]);
-    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("does not exist"),
-        "{}",
-        text(&out)
-    );
+    verdict(&dir.path().join("nope"), &[], 2, &["does not exist"]);
     std::fs::create_dir(dir.path().join("empty")).unwrap();
     std::fs::create_dir(dir.path().join("empty").join("photos")).unwrap();
-    let out = verify(&dir.path().join("empty"), &[]);
-    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("is not an evidence-agent vault"),
-        "{}",
-        text(&out)
-    );
-    let out = verify(dir.path(), &["--threads", "0"]);
-    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let empty = dir.path().join("empty");
+    verdict(&empty, &[], 2, &["is not an evidence-agent vault"]);
+    verdict(dir.path(), &["--threads", "0"], 2, &["must be at least 1"]);
 }
 
 #[test]
@@ -582,16 +552,14 @@ fn runs_in_staging_are_notes_not_failures() {
     drop(dead);
     let live = begin(&vault, outside(), "tls", at(2027, 2, 1, 2));
     let live_id = live.meta().run_id.clone();
-    let out = verify(&root, &[]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    let s = stdout(&out);
-    assert!(
-        s.contains(&format!("NOTE .staging/{dead_id}: a run left unfinished")),
-        "{s}"
-    );
-    assert!(
-        s.contains(&format!("NOTE .staging/{live_id}: a run in progress")),
-        "{s}"
+    verdict(
+        &root,
+        &[],
+        0,
+        &[
+            &format!("NOTE .staging/{dead_id}: a run left unfinished"),
+            &format!("NOTE .staging/{live_id}: a run in progress"),
+        ],
     );
     drop(live);
 }
@@ -623,12 +591,12 @@ fn a_torn_ledger_is_reported_then_verifies_after_recovery() {
     let vault = Vault::open(&root).unwrap();
     let report = evidence_agent::vault::recover::recover(&vault).unwrap();
     assert_eq!(report.torn_ledgers, vec!["2026-q1".to_string()]);
-    let out = verify(&root, &[]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    assert!(
-        stdout(&out).contains("NOTE 2026-q1/ledger.jsonl:4: 2026-02-01/tls/"),
-        "the repair is shown: {}",
-        text(&out)
+    // The repair is shown.
+    verdict(
+        &root,
+        &[],
+        0,
+        &["NOTE 2026-q1/ledger.jsonl:4: 2026-02-01/tls/"],
     );
 }
 
@@ -637,20 +605,13 @@ fn a_run_missing_from_its_ledger_verifies_after_recovery() {
     let p = Pristine::new();
     let (_keep, root) = p.copy();
     let ledger = root.join("2026-q2").join(layout::LEDGER);
-    let mut lines = ledger_lines(&ledger);
-    lines.pop();
-    std::fs::write(&ledger, lines.concat()).unwrap();
-    let out = verify(&root, &[]);
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
-    assert!(
-        stdout(&out).contains("EXTRA 2026-q2/2026-04-02/github/"),
-        "{}",
-        text(&out)
-    );
+    edit_ledger(&ledger, |lines| {
+        lines.pop();
+    });
+    verdict(&root, &[], 1, &["EXTRA 2026-q2/2026-04-02/github/"]);
     let vault = Vault::open(&root).unwrap();
     evidence_agent::vault::recover::recover(&vault).unwrap();
-    let out = verify(&root, &[]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    verdict(&root, &[], 0, &[": OK"]);
 }
 
 #[test]
@@ -665,11 +626,293 @@ fn a_symlink_in_place_of_an_artifact_is_caught_even_with_the_right_content() {
     let copy = root.parent().unwrap().join("blob.dat");
     std::fs::rename(&blob, &copy).unwrap();
     std::os::unix::fs::symlink(&copy, &blob).unwrap();
-    let out = verify(&root, &[]);
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    verdict(
+        &root,
+        &[],
+        1,
+        &["artifacts/bin/blob.dat: is a symbolic link"],
+    );
+}
+
+#[test]
+fn window_option_verifies_one_window_and_names_the_known_ones() {
+    let p = Pristine::new();
+    let (_keep, root) = p.copy();
+    let q2_run = run_folders(&root)
+        .into_iter()
+        .find(|r| r.starts_with(root.join("2026-q2")) && r.join("artifacts/sshd.txt").exists())
+        .unwrap();
+    std::fs::write(q2_run.join("artifacts/sshd.txt"), b"PermitRootLogin yes\n").unwrap();
+    verdict(&root, &["--window", "2026-q1"], 0, &["verified 4 runs,"]);
+    let q2 = verdict(&root, &["--window", "2026-q2"], 1, &[]);
     assert!(
-        stdout(&out).contains("artifacts/bin/blob.dat: is a symbolic link"),
-        "{}",
-        text(&out)
+        q2.starts_with("MODIFIED 2026-q2/2026-04-02/host-baseline/"),
+        "{q2}"
+    );
+    let known = "no window `2026-q3` (windows: 2026-q1, 2026-q2, outside-window)";
+    verdict(&root, &["--window", "2026-q3"], 2, &[known]);
+}
+
+/// A collector writing two files, one big enough to truncate meaningfully. Runs go through the
+/// real runner and vault writer (`collect` with a custom collector exercises the same path).
+struct Baseline {
+    descriptor: evidence_agent::collector::Descriptor,
+}
+
+#[async_trait::async_trait]
+impl evidence_agent::collector::Collector for Baseline {
+    fn descriptor(&self) -> &evidence_agent::collector::Descriptor {
+        &self.descriptor
+    }
+
+    async fn collect(
+        &self,
+        _ctx: &evidence_agent::collector::RunContext,
+        run: &mut StagedRun,
+    ) -> Result<evidence_agent::collector::Collected, evidence_agent::collector::CollectError> {
+        run.add_bytes("sshd.txt", "text/plain", b"PermitRootLogin no\n")?;
+        let ports: String = (1..=2000).map(|i| format!("{i}\n")).collect();
+        run.add_bytes("sub/ports.txt", "text/plain", ports.as_bytes())?;
+        Ok(evidence_agent::collector::Collected::default())
+    }
+}
+
+/// A vault at `<dir>/vault` holding `n` runs made by the runner, in the window `test-window`.
+fn real_runs(dir: &Path, n: usize) {
+    use evidence_agent::collector::{Descriptor, Kind};
+    let config = evidence_agent::config::parse(
+        &dir.join("config.toml"),
+        "[agent]\nvault_dir = \"vault\"\n[[windows]]\nname = \"test-window\"\nstart = \"2000-01-01\"\nend = \"2099-12-31\"\n",
+    )
+    .unwrap();
+    let runner = evidence_agent::runner::Runner {
+        config: std::sync::Arc::new(config),
+        vault: Vault::open(&dir.join("vault")).unwrap(),
+        metrics: std::sync::Arc::new(evidence_agent::telemetry::Metrics::new()),
+    };
+    let collector = std::sync::Arc::new(Baseline {
+        descriptor: Descriptor {
+            name: "baseline".into(),
+            version: "1.0.0".into(),
+            description: "test".into(),
+            kind: Kind::Custom,
+            criteria: vec!["CC6.1".into()],
+            default_schedule: "0 0 3 * * *".into(),
+            timeout: None,
+            required_secrets: vec![],
+        },
+    });
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    for _ in 0..n {
+        let done = rt
+            .block_on(runner.run(
+                collector.clone(),
+                tokio_util::sync::CancellationToken::new(),
+                evidence_agent::progress::RunProgress::none("baseline"),
+            ))
+            .unwrap();
+        assert_eq!(done.status, RunStatus::Succeeded, "{:?}", done.error);
+    }
+}
+
+/// Replaces every occurrence of `from` with `to` in a text file; the file must contain it.
+fn replace_in(path: &Path, from: &str, to: &str) {
+    let s = std::fs::read_to_string(path).unwrap();
+    assert!(s.contains(from), "{} lacks `{from}`", path.display());
+    std::fs::write(path, s.replace(from, to)).unwrap();
+}
+
+type Tamper = Box<dyn Fn(&Path, &[String])>;
+
+#[test]
+fn tamper_matrix_over_real_runs_each_exits_1_naming_the_path() {
+    use evidence_agent::vault::canonical::sha256_hex;
+    let made = tempfile::tempdir().unwrap();
+    real_runs(made.path(), 3);
+    let vault = made.path().join("vault");
+    let runs: Vec<String> = run_folders(&vault)
+        .iter()
+        .map(|r| {
+            r.strip_prefix(&vault)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    assert_eq!(runs.len(), 3, "{runs:?}");
+    let ledger = "test-window/ledger.jsonl";
+    let (r0, r1, r2) = (runs[0].clone(), runs[1].clone(), runs[2].clone());
+    let cases: Vec<(&str, String, Tamper)> = vec![
+        ("nothing", String::new(), Box::new(|_, _| {})),
+        (
+            "a staging leftover",
+            String::new(),
+            Box::new(|root, _| {
+                std::fs::create_dir_all(root.join(".staging/20260101T000000Z-0badc0de/artifacts"))
+                    .unwrap();
+                std::fs::write(
+                    root.join(".staging/20260101T000000Z-0badc0de/artifacts/half.txt"),
+                    b"ha",
+                )
+                .unwrap();
+            }),
+        ),
+        (
+            "flip a byte of an artifact",
+            format!("MODIFIED {r0}/artifacts/sshd.txt: SHA-256 is "),
+            Box::new(|root, runs| {
+                let path = root.join(&runs[0]).join("artifacts/sshd.txt");
+                let mut b = std::fs::read(&path).unwrap();
+                b[0] ^= 0x20;
+                std::fs::write(&path, b).unwrap();
+            }),
+        ),
+        (
+            "truncate an artifact",
+            format!("MODIFIED {r1}/artifacts/sub/ports.txt: size is "),
+            Box::new(|root, runs| {
+                let f = std::fs::OpenOptions::new()
+                    .write(true)
+                    .open(root.join(&runs[1]).join("artifacts/sub/ports.txt"))
+                    .unwrap();
+                f.set_len(1000).unwrap();
+            }),
+        ),
+        (
+            "delete an artifact",
+            format!("MISSING {r2}/artifacts/sshd.txt: run.json lists it"),
+            Box::new(|root, runs| {
+                std::fs::remove_file(root.join(&runs[2]).join("artifacts/sshd.txt")).unwrap()
+            }),
+        ),
+        (
+            "add a file",
+            format!("EXTRA {r0}/artifacts/planted.txt: "),
+            Box::new(|root, runs| {
+                std::fs::write(root.join(&runs[0]).join("artifacts/planted.txt"), b"x").unwrap()
+            }),
+        ),
+        (
+            "delete a run folder",
+            format!("MISSING {r1}: "),
+            Box::new(|root, runs| std::fs::remove_dir_all(root.join(&runs[1])).unwrap()),
+        ),
+        (
+            "edit run.json",
+            format!("MODIFIED {r0}/run.json: SHA-256 is "),
+            Box::new(|root, runs| {
+                replace_in(
+                    &root.join(&runs[0]).join("run.json"),
+                    "\"succeeded\"",
+                    "\"failed\"",
+                )
+            }),
+        ),
+        (
+            "forge an artifact with run.json and SHA256SUMS to match",
+            format!("MODIFIED {r2}/run.json: SHA-256 is "),
+            Box::new(|root, runs| {
+                let run = root.join(&runs[2]);
+                let old = sha256_hex(&std::fs::read(run.join("artifacts/sshd.txt")).unwrap());
+                std::fs::write(run.join("artifacts/sshd.txt"), b"PermitRootLogin on\n").unwrap();
+                let new = sha256_hex(b"PermitRootLogin on\n");
+                let old_json = sha256_hex(&std::fs::read(run.join("run.json")).unwrap());
+                replace_in(&run.join("run.json"), &old, &new);
+                let new_json = sha256_hex(&std::fs::read(run.join("run.json")).unwrap());
+                replace_in(&run.join("SHA256SUMS"), &old, &new);
+                replace_in(&run.join("SHA256SUMS"), &old_json, &new_json);
+                // The forgery fools coreutils: only the ledger catches it.
+                let out = Command::new("sha256sum")
+                    .args(["-c", "--quiet", "SHA256SUMS"])
+                    .current_dir(&run)
+                    .output()
+                    .unwrap();
+                assert!(out.status.success(), "{}", text(&out));
+            }),
+        ),
+        (
+            "edit SHA256SUMS",
+            format!("MODIFIED {r2}/SHA256SUMS: SHA-256 is "),
+            Box::new(|root, runs| {
+                let path = root.join(&runs[2]).join("SHA256SUMS");
+                let mut b = std::fs::read(&path).unwrap();
+                b[0] = if b[0] == b'0' { b'1' } else { b'0' };
+                std::fs::write(&path, b).unwrap();
+            }),
+        ),
+        (
+            "edit a ledger line",
+            format!("MODIFIED {ledger}:2: "),
+            Box::new(|root, _| {
+                let path = root.join("test-window/ledger.jsonl");
+                let mut lines = ledger_lines(&path);
+                let pos = lines[1]
+                    .windows(8)
+                    .position(|w| w == b"\"time\":\"")
+                    .unwrap()
+                    + 9;
+                lines[1][pos] = if lines[1][pos] == b'1' { b'2' } else { b'1' };
+                std::fs::write(&path, lines.concat()).unwrap();
+            }),
+        ),
+        (
+            "delete a ledger line",
+            format!("MISSING {ledger}:2: `seq` 2 is missing"),
+            Box::new(|root, _| {
+                edit_ledger(&root.join("test-window/ledger.jsonl"), |lines| {
+                    lines.remove(1);
+                });
+            }),
+        ),
+        (
+            "swap two ledger lines",
+            format!("REORDERED {ledger}:1: `seq` 2 is out of order"),
+            Box::new(|root, _| {
+                edit_ledger(&root.join("test-window/ledger.jsonl"), |lines| {
+                    lines.swap(0, 1);
+                });
+            }),
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (what, names, tamper) in &cases {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("vault");
+        let cp = Command::new("cp")
+            .arg("-a")
+            .arg(&vault)
+            .arg(&root)
+            .output()
+            .unwrap();
+        assert!(cp.status.success(), "{}", text(&cp));
+        tamper(&root, &runs);
+        let out = verify(&root, &[]);
+        let s = stdout(&out);
+        let ok = if names.is_empty() {
+            out.status.code() == Some(0) && s.trim_end().ends_with(": OK")
+        } else {
+            out.status.code() == Some(1) && s.lines().any(|l| l.starts_with(names.as_str()))
+        };
+        if !ok {
+            failures.push(format!(
+                "{what}: expected {}\n{}",
+                if names.is_empty() {
+                    "exit 0".into()
+                } else {
+                    format!("exit 1 and a line `{names}…`")
+                },
+                text(&out)
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases wrong:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n\n")
     );
 }

@@ -79,12 +79,14 @@ pub fn dispatch(cli: Cli) -> i32 {
             Command::Verify {
                 vault,
                 threads,
+                window,
                 json,
             },
             c,
         ) => verify::run(
             vault.clone().or_else(|| c.map(|c| c.vault_dir())),
             *threads,
+            window.as_deref(),
             *json,
         ),
         (Command::Collect { names }, Some(c)) => collect::run(c, names),

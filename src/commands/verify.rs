@@ -10,7 +10,12 @@ use super::{Failure, Outcome};
 use crate::exit;
 use crate::vault::verify::{self, VerifyError};
 
-pub fn run(vault: Option<PathBuf>, threads: Option<usize>, json: bool) -> Outcome {
+pub fn run(
+    vault: Option<PathBuf>,
+    threads: Option<usize>,
+    window: Option<&str>,
+    json: bool,
+) -> Outcome {
     let Some(vault) = vault else {
         return Err(Failure::usage(anyhow!(
             "no vault folder: give it with `--vault DIR` or set `agent.vault_dir` in the config"
@@ -22,8 +27,10 @@ pub fn run(vault: Option<PathBuf>, threads: Option<usize>, json: bool) -> Outcom
         None => std::thread::available_parallelism().map_or(1, |n| n.get()),
     };
     let started = Instant::now();
-    let report = verify::verify(&vault, threads).map_err(|e| match e {
-        VerifyError::NotFound(_) | VerifyError::NotAVault { .. } => Failure::usage(e),
+    let report = verify::verify(&vault, threads, window).map_err(|e| match e {
+        VerifyError::NotFound(_) | VerifyError::NotAVault { .. } | VerifyError::NoWindow { .. } => {
+            Failure::usage(e)
+        }
         VerifyError::Io { .. } => Failure::evidence(e),
     })?;
     let secs = started.elapsed().as_secs_f64();

@@ -99,12 +99,15 @@ pub fn rename_noreplace(from: &Path, to: &Path) -> Result<(), VaultError> {
 
 /// SHA-256 and size of a file, read in blocks so memory does not grow with the file.
 pub fn hash_file(path: &Path) -> std::io::Result<(String, u64)> {
-    let mut f = File::open(path)?;
+    hash_reader(File::open(path)?, &mut vec![0u8; 256 * 1024])
+}
+
+/// SHA-256 (hex) and length of everything `r` yields, read through `buf`.
+pub fn hash_reader(mut r: impl Read, buf: &mut [u8]) -> std::io::Result<(String, u64)> {
     let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 256 * 1024];
     let mut size = 0u64;
     loop {
-        let n = match f.read(&mut buf) {
+        let n = match r.read(buf) {
             Ok(0) => break,
             Ok(n) => n,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,

@@ -26,6 +26,10 @@ pub enum VerifyError {
         "{path} is not an evidence-agent vault ({reason}): give the vault folder with `--vault DIR`"
     )]
     NotAVault { path: PathBuf, reason: String },
+    #[error(
+        "the vault has no window `{window}` (windows: {known}): give one of them with `--window`, or leave it out to verify every window"
+    )]
+    NoWindow { window: String, known: String },
     #[error("cannot read {path}: {source}")]
     Io {
         path: PathBuf,
@@ -34,7 +38,9 @@ pub enum VerifyError {
 }
 
 /// Verifies the vault at `root`, hashing on `threads` threads. Reads only; changes nothing.
-pub fn verify(root: &Path, threads: usize) -> Result<Report, VerifyError> {
+/// With `only`, checks `vault.json` and that one window, leaving out other windows, stray files
+/// in the vault folder and staging.
+pub fn verify(root: &Path, threads: usize, only: Option<&str>) -> Result<Report, VerifyError> {
     match std::fs::metadata(root) {
         Ok(m) if m.is_dir() => {}
         Ok(_) => {
@@ -76,6 +82,21 @@ pub fn verify(root: &Path, threads: usize) -> Result<Report, VerifyError> {
         ..Report::default()
     };
     check_marker(root, &windows, &mut report)?;
+    if let Some(window) = only {
+        if !windows.iter().any(|w| w == window) {
+            let known = if windows.is_empty() {
+                "none".to_string()
+            } else {
+                windows.join(", ")
+            };
+            return Err(VerifyError::NoWindow {
+                window: window.to_string(),
+                known,
+            });
+        }
+        windows.retain(|w| w == window);
+        others.clear();
+    }
     for (name, what) in others {
         report.problems.push(Problem::new(
             Kind::Extra,
@@ -87,7 +108,9 @@ pub fn verify(root: &Path, threads: usize) -> Result<Report, VerifyError> {
     for window in &windows {
         check_window(root, window, &mut jobs, &mut report);
     }
-    staging_notes(root, &mut report);
+    if only.is_none() {
+        staging_notes(root, &mut report);
+    }
     let hashed = hash::run(jobs, threads);
     report.problems.extend(hashed.problems);
     report.files += hashed.files;

@@ -2,13 +2,10 @@
 //! streamed through a per-thread buffer so memory does not grow with file size.
 
 use std::fs::{File, OpenOptions};
-use std::io::Read;
 use std::os::unix::fs::OpenOptionsExt;
 use std::os::unix::io::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
-
-use sha2::{Digest, Sha256};
 
 use super::report::{Kind, Problem};
 
@@ -115,24 +112,12 @@ fn check(job: &Job, buf: &mut [u8], out: &mut Outcome) {
 
 /// SHA-256 (hex) and size of a regular file, refusing a symbolic link in its last component.
 pub fn hash_file(path: &Path, size_hint: u64, buf: &mut [u8]) -> std::io::Result<(String, u64)> {
-    let mut f = open_nofollow(path)?;
+    let f = open_nofollow(path)?;
     if size_hint >= ADVISE_MIN {
         // SAFETY: a valid open descriptor; the call only sets a read-ahead hint.
         unsafe { libc::posix_fadvise(f.as_raw_fd(), 0, 0, libc::POSIX_FADV_SEQUENTIAL) };
     }
-    let mut hasher = Sha256::new();
-    let mut size = 0u64;
-    loop {
-        let n = match f.read(buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        hasher.update(&buf[..n]);
-        size += n as u64;
-    }
-    Ok((hex::encode(hasher.finalize()), size))
+    crate::vault::fsutil::hash_reader(f, buf)
 }
 
 /// Opens a file for reading without following a symbolic link in the last component.

@@ -49,28 +49,21 @@ fn walk_in(
     problems: &mut Vec<Problem>,
     found: &mut HashMap<String, Found>,
 ) {
+    let unlistable = |e: std::io::Error| {
+        Problem::new(
+            Kind::Unreadable,
+            join(shown, rel),
+            format!("cannot list the folder: {e}"),
+        )
+    };
     let entries = match std::fs::read_dir(dir) {
         Ok(rd) => rd,
-        Err(e) => {
-            problems.push(Problem::new(
-                Kind::Unreadable,
-                join(shown, rel),
-                format!("cannot list the folder: {e}"),
-            ));
-            return;
-        }
+        Err(e) => return problems.push(unlistable(e)),
     };
     for entry in entries {
         let entry = match entry {
             Ok(e) => e,
-            Err(e) => {
-                problems.push(Problem::new(
-                    Kind::Unreadable,
-                    join(shown, rel),
-                    format!("cannot list the folder: {e}"),
-                ));
-                return;
-            }
+            Err(e) => return problems.push(unlistable(e)),
         };
         let name = entry.file_name().to_string_lossy().into_owned();
         let child = if rel.is_empty() {
