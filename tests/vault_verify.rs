@@ -653,70 +653,8 @@ fn window_option_verifies_one_window_and_names_the_known_ones() {
     verdict(&root, &["--window", "2026-q3"], 2, &[known]);
 }
 
-/// A collector writing two files, one big enough to truncate meaningfully. Runs go through the
-/// real runner and vault writer (`collect` with a custom collector exercises the same path).
-struct Baseline {
-    descriptor: evidence_agent::collector::Descriptor,
-}
-
-#[async_trait::async_trait]
-impl evidence_agent::collector::Collector for Baseline {
-    fn descriptor(&self) -> &evidence_agent::collector::Descriptor {
-        &self.descriptor
-    }
-
-    async fn collect(
-        &self,
-        _ctx: &evidence_agent::collector::RunContext,
-        run: &mut StagedRun,
-    ) -> Result<evidence_agent::collector::Collected, evidence_agent::collector::CollectError> {
-        run.add_bytes("sshd.txt", "text/plain", b"PermitRootLogin no\n")?;
-        let ports: String = (1..=2000).map(|i| format!("{i}\n")).collect();
-        run.add_bytes("sub/ports.txt", "text/plain", ports.as_bytes())?;
-        Ok(evidence_agent::collector::Collected::default())
-    }
-}
-
-/// A vault at `<dir>/vault` holding `n` runs made by the runner, in the window `test-window`.
-fn real_runs(dir: &Path, n: usize) {
-    use evidence_agent::collector::{Descriptor, Kind};
-    let config = evidence_agent::config::parse(
-        &dir.join("config.toml"),
-        "[agent]\nvault_dir = \"vault\"\n[[windows]]\nname = \"test-window\"\nstart = \"2000-01-01\"\nend = \"2099-12-31\"\n",
-    )
-    .unwrap();
-    let runner = evidence_agent::runner::Runner {
-        config: std::sync::Arc::new(config),
-        vault: Vault::open(&dir.join("vault")).unwrap(),
-        metrics: std::sync::Arc::new(evidence_agent::telemetry::Metrics::new()),
-    };
-    let collector = std::sync::Arc::new(Baseline {
-        descriptor: Descriptor {
-            name: "baseline".into(),
-            version: "1.0.0".into(),
-            description: "test".into(),
-            kind: Kind::Custom,
-            criteria: vec!["CC6.1".into()],
-            default_schedule: "0 0 3 * * *".into(),
-            timeout: None,
-            required_secrets: vec![],
-        },
-    });
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    for _ in 0..n {
-        let done = rt
-            .block_on(runner.run(
-                collector.clone(),
-                tokio_util::sync::CancellationToken::new(),
-                evidence_agent::progress::RunProgress::none("baseline"),
-            ))
-            .unwrap();
-        assert_eq!(done.status, RunStatus::Succeeded, "{:?}", done.error);
-    }
-}
+/// A custom collector writing two files, one big enough to truncate meaningfully.
+const WRITES_FILES: &str = "echo 'PermitRootLogin no' > \"$EVIDENCE_OUT_DIR/sshd.txt\"\nmkdir -p \"$EVIDENCE_OUT_DIR/sub\"\nseq 1 2000 > \"$EVIDENCE_OUT_DIR/sub/ports.txt\"";
 
 /// Replaces every occurrence of `from` with `to` in a text file; the file must contain it.
 fn replace_in(path: &Path, from: &str, to: &str) {
@@ -728,11 +666,15 @@ fn replace_in(path: &Path, from: &str, to: &str) {
 type Tamper = Box<dyn Fn(&Path, &[String])>;
 
 #[test]
-fn tamper_matrix_over_real_runs_each_exits_1_naming_the_path() {
+fn tamper_matrix_over_collect_runs_each_exits_1_naming_the_path() {
     use evidence_agent::vault::canonical::sha256_hex;
-    let made = tempfile::tempdir().unwrap();
-    real_runs(made.path(), 3);
-    let vault = made.path().join("vault");
+    let env = crate::util::Env::new("");
+    env.add_collector("baseline", "", WRITES_FILES);
+    for _ in 0..3 {
+        let out = env.run(&["collect"]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    }
+    let vault = env.vault();
     let runs: Vec<String> = run_folders(&vault)
         .iter()
         .map(|r| {
