@@ -9,8 +9,22 @@ use crate::scheduler::{next_fire, schedule_for};
 
 pub fn run(config: &Config) -> Outcome {
     let registry = registry(config)?;
+    // Columns as wide as their longest entry, so long names and criteria lists stay aligned.
+    let name_w = registry
+        .names()
+        .iter()
+        .map(String::len)
+        .chain([4])
+        .max()
+        .unwrap_or(4);
+    let crit_w = registry
+        .iter()
+        .map(|c| c.descriptor().criteria.join(",").len())
+        .chain([8])
+        .max()
+        .unwrap_or(8);
     println!(
-        "{:<20} {:<9} {:<8} {:<22} {:<26} DESCRIPTION",
+        "{:<name_w$} {:<9} {:<8} {:<crit_w$} {:<26} DESCRIPTION",
         "NAME", "KIND", "ENABLED", "CRITERIA", "NEXT RUN"
     );
     for c in registry.iter() {
@@ -24,7 +38,7 @@ pub fn run(config: &Config) -> Outcome {
             Err(e) => format!("invalid schedule: {e}"),
         };
         println!(
-            "{:<20} {:<9} {:<8} {:<22} {:<26} {}",
+            "{:<name_w$} {:<9} {:<8} {:<crit_w$} {:<26} {}",
             d.name,
             d.kind.as_str(),
             if enabled { "yes" } else { "no" },
