@@ -91,6 +91,12 @@ impl Runner {
                     .or(d.timeout)
                     .unwrap_or(Duration::from_secs(self.config.agent.deadline_secs));
                 let cancel = interrupt.child_token();
+                let previous_state = match &window {
+                    Some(w) => {
+                        crate::vault::index::latest_state(self.vault.root(), &w.name, &d.name)
+                    }
+                    None => None,
+                };
                 let ctx = RunContext {
                     run_id: run_id.clone(),
                     window,
@@ -100,6 +106,8 @@ impl Runner {
                     max_output_bytes: settings.max_output_bytes,
                     max_files: settings.max_files,
                     progress: progress.clone(),
+                    previous_state,
+                    config: self.config.clone(),
                 };
                 let result = {
                     let work = collector.collect(&ctx, &mut staged);
@@ -127,6 +135,9 @@ impl Runner {
                     }
                     Some(Err(CollectError::Failed { reason, partial })) => {
                         with_collected(Outcome::new(RunStatus::Failed, Some(reason)), *partial)
+                    }
+                    Some(Err(CollectError::Skipped(reason))) => {
+                        Outcome::new(RunStatus::Skipped, Some(reason))
                     }
                     Some(Err(CollectError::Interrupted { reason, partial })) => {
                         let reason = if cancel.is_cancelled() {
@@ -200,6 +211,7 @@ fn with_collected(mut o: Outcome, c: Collected) -> Outcome {
     o.parameters = c.parameters;
     o.refused = c.refused;
     o.log = c.log;
+    o.state = c.state;
     o.finished_at = Utc::now();
     o
 }
@@ -218,6 +230,7 @@ fn interrupted(
     };
     let mut o = with_collected(Outcome::new(RunStatus::Interrupted, Some(reason)), partial);
     o.findings.clear();
+    o.state = None;
     Ok(o)
 }
 
@@ -297,6 +310,15 @@ mod tests {
         /// Writes a file, then stops when cancelled, as a well-behaved collector does.
         WriteThenWaitForCancel,
         EchoSecret,
+        /// Counts runs through `state`; fails (keeping state) or is interrupted when told.
+        Resume(ResumeEnd),
+    }
+
+    #[derive(Clone, Copy)]
+    enum ResumeEnd {
+        Succeed,
+        Fail,
+        Interrupt,
     }
 
     fn fake(behaviour: Behaviour, required_secrets: Vec<String>) -> Arc<dyn Collector> {
@@ -350,6 +372,28 @@ mod tests {
                         reason: "stopped on request".into(),
                         partial: Box::default(),
                     })
+                }
+                Behaviour::Resume(end) => {
+                    let n = ctx
+                        .previous_state
+                        .as_ref()
+                        .and_then(|s| s["n"].as_u64())
+                        .unwrap_or(0);
+                    let collected = Collected {
+                        state: Some(serde_json::json!({ "n": n + 1 })),
+                        ..Collected::default()
+                    };
+                    match end {
+                        ResumeEnd::Succeed => Ok(collected),
+                        ResumeEnd::Fail => Err(CollectError::Failed {
+                            reason: "half done".into(),
+                            partial: Box::new(collected),
+                        }),
+                        ResumeEnd::Interrupt => Err(CollectError::Interrupted {
+                            reason: "stopped".into(),
+                            partial: Box::new(collected),
+                        }),
+                    }
                 }
                 Behaviour::EchoSecret => {
                     let value = ctx.secrets["TOKEN"].expose().to_string();
@@ -511,5 +555,59 @@ mod tests {
             assert!(!String::from_utf8_lossy(&bytes).contains("s3cr3t-value-123"));
         }
         assert_eq!(record(&r)["summary"]["t"], "[redacted secret TOKEN]");
+    }
+
+    #[tokio::test]
+    async fn state_is_handed_to_the_next_run_of_the_window_but_not_from_an_interrupted_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let r = runner(dir.path(), "");
+        let mut seen = Vec::new();
+        for end in [
+            ResumeEnd::Succeed,
+            ResumeEnd::Fail,
+            ResumeEnd::Interrupt,
+            ResumeEnd::Succeed,
+        ] {
+            let result = r
+                .run(
+                    fake(Behaviour::Resume(end), vec![]),
+                    CancellationToken::new(),
+                    RunProgress::none("fake"),
+                )
+                .await
+                .unwrap();
+            seen.push(record(&result).get("state").cloned());
+        }
+        let n = |v: u64| Some(serde_json::json!({ "n": v }));
+        // The failed run keeps its state; the interrupted one records none and is passed over.
+        assert_eq!(seen, [n(1), n(2), None, n(3)]);
+        // A run of another collector does not see this one's state.
+        assert_eq!(
+            crate::vault::index::latest_state(r.vault.root(), "w", "other"),
+            None
+        );
+    }
+
+    #[tokio::test]
+    async fn a_tampered_record_does_not_hand_on_its_state() {
+        let dir = tempfile::tempdir().unwrap();
+        let r = runner(dir.path(), "");
+        let run = || {
+            r.run(
+                fake(Behaviour::Resume(ResumeEnd::Succeed), vec![]),
+                CancellationToken::new(),
+                RunProgress::none("fake"),
+            )
+        };
+        let first = run().await.unwrap();
+        let second = run().await.unwrap();
+        let path = second.committed.dir.join("run.json");
+        let text = std::fs::read_to_string(&path).unwrap();
+        std::fs::write(&path, text.replace("\"n\": 2", "\"n\": 99")).unwrap();
+        assert_eq!(record(&first)["state"]["n"], 1);
+        assert_eq!(
+            crate::vault::index::latest_state(r.vault.root(), "w", "fake"),
+            Some(serde_json::json!({ "n": 1 }))
+        );
     }
 }

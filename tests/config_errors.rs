@@ -210,7 +210,11 @@ schedule = 5
     assert_problems(
         &out,
         &[
-            ("1:1", "collectors.a", "no collectors are installed"),
+            (
+                "1:1",
+                "collectors.a",
+                "known collectors are `github-pull-requests`;",
+            ),
             ("2:12", "collectors.a.schedule", "invalid cron expression"),
             ("4:1", "collectors.b", "no collector named `b`"),
             ("5:12", "collectors.b.schedule", "never fires"),
@@ -406,7 +410,7 @@ fn an_unknown_collector_is_refused_with_the_known_names() {
         );
         assert!(err.contains("(did you mean `host-baseline`?)"), "{all}");
         assert!(
-            err.contains("known collectors are `host-baseline`, `other`"),
+            err.contains("known collectors are `github-pull-requests`, `host-baseline`, `other`"),
             "{all}"
         );
     }
@@ -507,7 +511,7 @@ fn the_example_without_its_collector_names_the_table() {
         &[(
             &format!("{line}:1"),
             "collectors.host-baseline",
-            "no collectors are installed",
+            "known collectors are `github-pull-requests`;",
         )],
     );
 }

@@ -797,8 +797,9 @@ fn hidden_folders_and_plain_files_are_ignored_and_no_folder_is_fine() {
             .filter_map(|l| l.split(':').next().map(String::from))
             .collect::<Vec<String>>()
     };
-    assert_eq!(listed(&env), ["real"]);
+    // Built-in collectors are always listed; only `real` comes from the folder.
+    assert_eq!(listed(&env), ["github-pull-requests", "real"]);
 
     std::fs::remove_dir_all(env.collectors()).unwrap();
-    assert_eq!(listed(&env), Vec::<String>::new());
+    assert_eq!(listed(&env), ["github-pull-requests"]);
 }

@@ -4,6 +4,7 @@
 //! external processes under the contract in `collectors/README.md` (see [`custom`]).
 
 pub mod custom;
+pub mod github;
 mod registry;
 
 pub use registry::{Registry, RegistryError};
@@ -67,6 +68,11 @@ pub struct RunContext {
     pub max_files: Option<u64>,
     /// Progress messages for the terminal display.
     pub progress: crate::progress::RunProgress,
+    /// `state` of this collector's latest committed run in the same window that has one: where
+    /// an incremental collector resumes. `None` on the first run of a window.
+    pub previous_state: Option<serde_json::Value>,
+    /// The whole config, for built-in collectors with a section of their own (`[github]`).
+    pub config: std::sync::Arc<crate::config::Config>,
 }
 
 /// What a collector hands back besides the artifacts it wrote into the staged run.
@@ -79,6 +85,9 @@ pub struct Collected {
     pub refused: Vec<Refusal>,
     /// Text for `run.log` (a custom collector's stderr, notes).
     pub log: Vec<u8>,
+    /// Where the next run resumes, written into run.json as `state` (succeeded and failed runs
+    /// only: an interrupted run keeps no artifacts, so it cannot move a resume point).
+    pub state: Option<serde_json::Value>,
 }
 
 /// Why a run did not succeed. The message says what happened and what to do.
@@ -90,6 +99,10 @@ pub enum CollectError {
         reason: String,
         partial: Box<Collected>,
     },
+    /// The run cannot start as configured (e.g. the collector has no targets); the reason says
+    /// what to set. Recorded as `skipped`, which is not an evidence problem.
+    #[error("{0}")]
+    Skipped(String),
     /// Stopped by the deadline or shutdown before it finished.
     #[error("{reason}")]
     Interrupted {

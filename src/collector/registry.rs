@@ -27,6 +27,7 @@ impl Registry {
     /// Built-in collectors plus every custom collector folder in `collectors_dir`.
     pub fn load(collectors_dir: &Path) -> Result<Registry, RegistryError> {
         let mut reg = Registry::default();
+        reg.add(Arc::new(super::github::GithubPullRequests::default()))?;
         for c in custom::discover(collectors_dir)? {
             reg.add(Arc::new(c))?;
         }

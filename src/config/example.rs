@@ -120,6 +120,16 @@ fn example_loads_and_is_what_the_readme_promises() {
         "{host:?}"
     );
     assert!(config.warnings().is_empty(), "{:?}", config.warnings());
+    // `collect` on the example records the GitHub collector as skipped, naming GITHUB_TOKEN.
+    let github = config
+        .collectors
+        .get("github-pull-requests")
+        .expect("[collectors.github-pull-requests]");
+    assert_eq!(
+        github.secrets.get("GITHUB_TOKEN").map(|s| s.to_string()),
+        Some("env:GITHUB_TOKEN".to_string())
+    );
+    assert!(config.github.is_some(), "[github]");
 }
 
 #[test]
@@ -140,6 +150,14 @@ fn every_optional_line_of_the_example_is_valid_and_shows_the_default() {
         format!("{:?}", config.http),
         format!("{:?}", HttpSettings::default())
     );
+    let github = config.github.clone().expect("[github]");
+    let defaults = crate::collector::github::GithubSettings {
+        organizations: github.organizations.clone(),
+        app_id: github.app_id,
+        installation_id: github.installation_id,
+        ..Default::default()
+    };
+    assert_eq!(format!("{github:?}"), format!("{defaults:?}"));
     assert!(
         config.collectors.values().any(|c| !c.secrets.is_empty()),
         "an example of granting a secret"
@@ -182,6 +200,14 @@ fn example_documents_every_key_of_every_section() {
             "[[windows]]"
         );
     }
+    assert_eq!(
+        missing(
+            fields_of::<crate::collector::github::GithubSettings>(),
+            &keys(&table("github"))
+        ),
+        Vec::<String>::new(),
+        "[github]"
+    );
     // Each collector key must be shown in at least one collector table.
     let collectors = table("collectors");
     let shown: Vec<String> = collectors

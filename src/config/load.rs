@@ -16,7 +16,7 @@ use super::secret::{SecretRef, valid_env_name};
 use super::{AgentSettings, CollectorSettings, Config, HttpSettings, Window, validate};
 
 /// The top-level tables of the file.
-pub(super) const SECTIONS: &[&str] = &["agent", "http", "windows", "collectors"];
+pub(super) const SECTIONS: &[&str] = &["agent", "http", "windows", "collectors", "github"];
 
 /// A config is a page of settings; anything larger is the wrong file.
 const MAX_BYTES: u64 = 1 << 20;
@@ -100,12 +100,14 @@ pub fn parse_checked(
     let mut http = HttpSettings::default();
     let mut windows = Windows::default();
     let mut collectors = BTreeMap::new();
+    let mut github = None;
     for (key, value) in root.get_ref().iter() {
         match key.get_ref().as_ref() {
             "agent" => agent = r.typed("agent", value, &[]).unwrap_or(agent),
             "http" => http = r.typed("http", value, &[]).unwrap_or(http),
             "windows" => windows = r.windows(value),
             "collectors" => collectors = r.collectors(value),
+            "github" => github = r.typed("github", value, &[]),
             other => {
                 let message = unknown_key(other, SECTIONS);
                 r.problems.push(
@@ -125,6 +127,9 @@ pub fn parse_checked(
     checks.http(&http);
     checks.windows(&windows.read, &windows.names);
     checks.collectors(&collectors);
+    if let Some(g) = &github {
+        checks.github(g);
+    }
     let collectors_dir = super::resolve(path, &agent.collectors_dir);
     if let Some(known) = installed(&collectors_dir) {
         checks.collector_names(&collector_names(root.get_ref()), &known, &collectors_dir);
@@ -141,6 +146,7 @@ pub fn parse_checked(
         http,
         windows: windows.read.into_iter().map(|(_, w)| w).collect(),
         collectors,
+        github,
         warnings,
     })
 }

@@ -38,6 +38,8 @@ pub struct Config {
     pub windows: Vec<Window>,
     /// Per-collector settings by collector name; a collector with no entry runs on its defaults.
     pub collectors: BTreeMap<String, CollectorSettings>,
+    /// `[github]`: scope and expected protection of the `github-pull-requests` collector.
+    pub github: Option<crate::collector::github::GithubSettings>,
     /// Things allowed but worth saying (a non-loopback `http.listen`, no windows).
     warnings: Vec<Problem>,
 }
@@ -155,8 +157,16 @@ impl Config {
     }
 
     /// The settings of one collector: its `[collectors.<name>]` table, or the defaults.
+    /// A built-in collector with a section of its own (`[github]`) is off until that section
+    /// or its table exists, so an agent without GitHub records no GitHub runs.
     pub fn settings_for(&self, name: &str) -> CollectorSettings {
-        self.collectors.get(name).cloned().unwrap_or_default()
+        self.collectors
+            .get(name)
+            .cloned()
+            .unwrap_or_else(|| CollectorSettings {
+                enabled: name != crate::collector::github::NAME || self.github.is_some(),
+                ..CollectorSettings::default()
+            })
     }
 
     /// Warnings found at load, each as `file:line:column: `key`: message`.

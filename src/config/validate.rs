@@ -210,6 +210,13 @@ impl Checks<'_> {
         }
     }
 
+    /// `[github]`: the collector's own checks, each at its key.
+    pub(super) fn github(&mut self, g: &crate::collector::github::GithubSettings) {
+        for (key, message) in g.problems() {
+            self.error(&join("github", key), message);
+        }
+    }
+
     /// One problem per `[collectors.<name>]` table whose name is not in `known` (the collectors
     /// installed: built-in ones and the folders of `dir`), located at the table.
     pub(super) fn collector_names(&mut self, names: &[String], known: &[String], dir: &Path) {

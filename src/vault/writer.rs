@@ -63,6 +63,8 @@ pub struct Outcome {
     pub log: Vec<u8>,
     /// Set by recovery: why the ledger line was written late.
     pub ledger_note: Option<String>,
+    /// The collector's resume point (e.g. a watermark), handed to its next run in the window.
+    pub state: Option<serde_json::Value>,
 }
 
 impl Outcome {
@@ -77,6 +79,7 @@ impl Outcome {
             refused: Vec::new(),
             log: Vec::new(),
             ledger_note: None,
+            state: None,
         }
     }
 }
@@ -417,7 +420,7 @@ impl StagedRun {
     }
 
     fn run_record(&self, o: &Outcome) -> serde_json::Value {
-        json!({
+        let mut record = json!({
             "format": FORMAT_VERSION,
             "run_id": self.meta.run_id,
             "collector": self.meta.collector,
@@ -434,7 +437,12 @@ impl StagedRun {
             "findings_summary": findings_summary(&o.findings),
             "summary": o.summary,
             "refused": o.refused,
-        })
+        });
+        // Only collectors that resume carry `state`; other records keep their shape.
+        if let (Some(state), Some(map)) = (&o.state, record.as_object_mut()) {
+            map.insert("state".to_string(), state.clone());
+        }
+        record
     }
 }
 
