@@ -7,6 +7,7 @@ mod cli;
 mod config_errors;
 mod crash;
 mod custom_collectors;
+mod github;
 mod github_server;
 mod host_baseline;
 mod secrets;

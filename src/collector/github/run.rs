@@ -226,13 +226,16 @@ impl Run<'_> {
         upper: DateTime<Utc>,
     ) -> Result<Counts, Stop> {
         ctx.progress.message("listing repositories");
-        let mut scopes: Vec<(String, String)> = Vec::new();
+        // A scope is also its search qualifier: `org:NAME` or `repo:OWNER/NAME`.
+        let mut scopes: Vec<String> = Vec::new();
         let mut names: Vec<(String, String)> = Vec::new();
+        let mut listed: Vec<(String, Vec<String>)> = Vec::new();
         for org in &self.settings.organizations {
             match self.org_repositories(org).await {
                 Ok(repos) => {
+                    let full = repos.iter().map(|r| r.name_with_owner.to_lowercase());
+                    listed.push((org.clone(), full.collect()));
                     names.extend(repos.into_iter().map(|r| (org.clone(), r.name)));
-                    scopes.push((format!("org:{org}"), format!("org:{org}")));
                 }
                 Err(e) if fatal(&e) => return Err(Stop::Github(e)),
                 Err(e) => self.errors.push(format!("organization {org}: {e}")),
@@ -256,22 +259,31 @@ impl Run<'_> {
             }
         }
         let mut targets = self.targets(&names).await.map_err(Stop::Github)?;
+        // Without every repository's default branch, an organisation's merges cannot be told
+        // apart; its search waits for a run that has them all.
+        for (org, repos) in listed {
+            match repos.iter().find(|r| !targets.contains_key(*r)) {
+                None => scopes.push(format!("org:{org}")),
+                Some(missing) => self.errors.push(format!(
+                    "organization {org}: the details of {missing} could not be read, so its merged PRs are left for the next run"
+                )),
+            }
+        }
         for full in explicit {
             if let Some(t) = targets.get(&full) {
-                let scope = format!("repo:{}", t.repo.name_with_owner);
-                scopes.push((scope.clone(), scope));
+                scopes.push(format!("repo:{}", t.repo.name_with_owner));
             }
         }
         self.protection(staged, &mut targets).await?;
 
         let mut stored: BTreeSet<String> = BTreeSet::new();
         let mut rows: Vec<(PullRequest, Verdict, String)> = Vec::new();
-        for (scope, qualifier) in &scopes {
+        for scope in &scopes {
             let Some((from, to)) = state.pending(scope, window_start, upper) else {
                 continue;
             };
-            ctx.progress.message(&format!("searching {qualifier}"));
-            let prs = match self.search(qualifier, from, to).await {
+            ctx.progress.message(&format!("searching {scope}"));
+            let prs = match self.search(scope, from, to).await {
                 Ok(prs) => prs,
                 Err(e) if fatal(&e) => return Err(Stop::Github(e)),
                 Err(e) => {
