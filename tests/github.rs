@@ -511,3 +511,67 @@ fn a_github_app_installation_token_is_used() {
     );
     clean(&gh);
 }
+
+#[test]
+fn a_missing_repository_is_named_and_the_others_are_still_stored() {
+    let gh = FakeGithub::start(scenario());
+    let env = Env::new(&format!(
+        "[collectors.github-pull-requests.secrets]\nGITHUB_TOKEN = \"env:{TOKEN_VAR}\"\n\n[github]\napi_url = \"{}\"\nrepositories = [\"acme/web\", \"acme/gone\"]\nindex_lag_secs = 0\n",
+        gh.api_url()
+    ));
+    let out = collect(&env);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let run = last_run(&env);
+    let record = run_json(&run);
+    let reason = record["error"].as_str().unwrap();
+    assert!(
+        reason.contains("NOT_FOUND") && reason.contains("acme/gone"),
+        "{reason}"
+    );
+    assert_eq!(pr_files(&run), ["artifacts/prs/acme/web/1.json"]);
+    // The stored repository's watermark moved: its PR is not stored again.
+    let out = collect(&env);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert_eq!(pr_files(&last_run(&env)), Vec::<String>::new());
+    clean(&gh);
+}
+
+#[test]
+fn more_than_a_thousand_merges_are_split_across_searches_and_stored_once() {
+    // A realistic window around today (the shared test window spans a century, which would
+    // take many halvings to reach the merges).
+    let today = Utc::now().date_naive();
+    let (start, end) = (
+        today - chrono::Days::new(150),
+        today + chrono::Days::new(30),
+    );
+    let from = start.and_hms_opt(0, 0, 0).unwrap().and_utc() + chrono::Duration::days(1);
+    let until = Utc::now() - chrono::Duration::days(1);
+    let gh = FakeGithub::start(Org::generate(7, 2, 600, (from, until)));
+    let env = env_for(&gh, "");
+    let config = std::fs::read_to_string(env.config()).unwrap().replace(
+        "start = \"2000-01-01\"\nend = \"2099-12-31\"",
+        &format!("start = \"{start}\"\nend = \"{end}\""),
+    );
+    std::fs::write(env.config(), config).unwrap();
+    let out = collect(&env);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let run = last_run(&env);
+    let mut files = pr_files(&run);
+    files.sort();
+    files.dedup();
+    assert_eq!(files.len(), 1200, "every merged PR, once");
+    let csv = std::fs::read_to_string(run.join("artifacts/population.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 1 + 1200);
+    // ceil(PRs / 100) + 2 × repositories + 5, the split's discarded first page included.
+    let requests = gh.counts().0;
+    assert!(requests <= 12 + 2 * 2 + 5, "{requests} requests");
+    let searches = gh
+        .requests()
+        .iter()
+        .filter(|r| r.operation.as_deref() == Some("MergedPullRequests"))
+        .count();
+    // One capped search, then two halves of about 600 PRs, six or seven pages each.
+    assert!((1 + 12..=1 + 14).contains(&searches), "{searches} searches");
+    clean(&gh);
+}
