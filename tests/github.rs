@@ -107,10 +107,9 @@ fn runs(env: &Env) -> Vec<PathBuf> {
 }
 
 /// Lets the next `n` GraphQL requests through, so that a fault queued after it lands mid-run
-/// (repositories, then repository details, then the search). The fake consumes two queued
-/// units per slow request (one when it sleeps, one when it answers), hence `2 * n`.
+/// (repositories, then repository details, then the search).
 fn pass_graphql(n: usize) -> (Scope, Fault, usize) {
-    (Scope::Graphql, Fault::Slow(Duration::ZERO), 2 * n)
+    (Scope::Graphql, Fault::Slow(Duration::ZERO), n)
 }
 
 fn last_run(env: &Env) -> PathBuf {
