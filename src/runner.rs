@@ -10,7 +10,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::collector::{CollectError, Collected, Collector, RunContext};
 use crate::config::OUTSIDE_WINDOW;
-use crate::config::{Config, Secret};
+use crate::config::{Config, Secret, Window};
 use crate::evidence::RunStatus;
 use crate::progress::RunProgress;
 use crate::telemetry::Metrics;
@@ -91,11 +91,9 @@ impl Runner {
                     .or(d.timeout)
                     .unwrap_or(Duration::from_secs(self.config.agent.deadline_secs));
                 let cancel = interrupt.child_token();
-                let previous_state = match &window {
-                    Some(w) => {
-                        crate::vault::index::latest_state(self.vault.root(), &w.name, &d.name)
-                    }
-                    None => None,
+                let (previous_state, state_window) = match &window {
+                    Some(w) => self.previous_state(w, &d.name),
+                    None => (None, None),
                 };
                 let ctx = RunContext {
                     run_id: run_id.clone(),
@@ -107,6 +105,7 @@ impl Runner {
                     max_files: settings.max_files,
                     progress: progress.clone(),
                     previous_state,
+                    state_window,
                     config: self.config.clone(),
                 };
                 let result = {
@@ -202,6 +201,24 @@ impl Runner {
             findings,
             committed,
         })
+    }
+
+    /// Where `collector` resumes in `window`: its own latest state there, or else the state left
+    /// in the window just before, so merges on that window's last hours are still collected.
+    fn previous_state(
+        &self,
+        window: &Window,
+        collector: &str,
+    ) -> (Option<serde_json::Value>, Option<Window>) {
+        let root = self.vault.root();
+        if let Some(state) = crate::vault::index::latest_state(root, &window.name, collector) {
+            return (Some(state), Some(window.clone()));
+        }
+        let handed = self.config.window_before(window).and_then(|before| {
+            crate::vault::index::latest_state(root, &before.name, collector)
+                .map(|state| (Some(state), Some(before.clone())))
+        });
+        handed.unwrap_or_else(|| (None, Some(window.clone())))
     }
 }
 
@@ -379,8 +396,9 @@ mod tests {
                         .as_ref()
                         .and_then(|s| s["n"].as_u64())
                         .unwrap_or(0);
+                    let from = ctx.state_window.as_ref().map(|w| w.name.clone());
                     let collected = Collected {
-                        state: Some(serde_json::json!({ "n": n + 1 })),
+                        state: Some(serde_json::json!({ "n": n + 1, "from": from })),
                         ..Collected::default()
                     };
                     match end {
@@ -410,9 +428,18 @@ mod tests {
     }
 
     fn runner(dir: &std::path::Path, extra: &str) -> Runner {
-        let text = format!(
-            "[agent]\nvault_dir = \"vault\"\n[[windows]]\nname = \"w\"\nstart = \"2000-01-01\"\nend = \"2099-12-31\"\n{extra}"
-        );
+        runner_in(dir, &[("w", "2000-01-01", "2099-12-31")], extra)
+    }
+
+    /// A runner whose config has `windows` as (name, start, end).
+    fn runner_in(dir: &std::path::Path, windows: &[(&str, &str, &str)], extra: &str) -> Runner {
+        let windows: String = windows
+            .iter()
+            .map(|(name, start, end)| {
+                format!("[[windows]]\nname = \"{name}\"\nstart = \"{start}\"\nend = \"{end}\"\n")
+            })
+            .collect();
+        let text = format!("[agent]\nvault_dir = \"vault\"\n{windows}{extra}");
         let config =
             crate::config::parse(&dir.join("config.toml"), &text).expect("test config parses");
         let vault = Vault::open(&dir.join("vault")).unwrap();
@@ -578,7 +605,7 @@ mod tests {
                 .unwrap();
             seen.push(record(&result).get("state").cloned());
         }
-        let n = |v: u64| Some(serde_json::json!({ "n": v }));
+        let n = |v: u64| Some(serde_json::json!({ "n": v, "from": "w" }));
         // The failed run keeps its state; the interrupted one records none and is passed over.
         assert_eq!(seen, [n(1), n(2), None, n(3)]);
         // A run of another collector does not see this one's state.
@@ -607,7 +634,56 @@ mod tests {
         assert_eq!(record(&first)["state"]["n"], 1);
         assert_eq!(
             crate::vault::index::latest_state(r.vault.root(), "w", "fake"),
-            Some(serde_json::json!({ "n": 1 }))
+            Some(serde_json::json!({ "n": 1, "from": "w" }))
         );
+    }
+
+    #[tokio::test]
+    async fn the_first_run_of_a_window_resumes_from_the_window_just_before() {
+        let today = Utc::now().date_naive();
+        let day = |offset: i64| (today + chrono::Duration::days(offset)).to_string();
+        let run = |dir: &std::path::Path, windows: &[(&str, &str, &str)]| {
+            let r = runner_in(dir, windows, "");
+            async move {
+                let result = r
+                    .run(
+                        fake(Behaviour::Resume(ResumeEnd::Succeed), vec![]),
+                        CancellationToken::new(),
+                        RunProgress::none("fake"),
+                    )
+                    .await
+                    .unwrap();
+                record(&result)["state"].clone()
+            }
+        };
+        let state = |n: u64, from: &str| serde_json::json!({ "n": n, "from": from });
+        let (past, yesterday, today, far) = (day(-3), day(-1), day(0), "2099-12-31");
+
+        // Two runs in `old`; then `old` ends three days ago and `new` starts today, after a gap.
+        let dir = tempfile::tempdir().unwrap();
+        let all_time = [("old", "2000-01-01", far)];
+        assert_eq!(run(dir.path(), &all_time).await, state(1, "old"));
+        assert_eq!(run(dir.path(), &all_time).await, state(2, "old"));
+        let split = [("old", "2000-01-01", past.as_str()), ("new", &today, far)];
+        assert_eq!(
+            run(dir.path(), &split).await,
+            state(3, "old"),
+            "handed over"
+        );
+        assert_eq!(
+            run(dir.path(), &split).await,
+            state(4, "new"),
+            "its own after"
+        );
+
+        // Only the window immediately before hands over: `mid` has no state, so `new` starts afresh.
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(run(dir.path(), &all_time).await, state(1, "old"));
+        let three = [
+            ("old", "2000-01-01", past.as_str()),
+            ("mid", &day(-2), &yesterday),
+            ("new", &today, far),
+        ];
+        assert_eq!(run(dir.path(), &three).await, state(1, "new"));
     }
 }

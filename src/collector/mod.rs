@@ -68,9 +68,13 @@ pub struct RunContext {
     pub max_files: Option<u64>,
     /// Progress messages for the terminal display.
     pub progress: crate::progress::RunProgress,
-    /// `state` of this collector's latest committed run in the same window that has one: where
-    /// an incremental collector resumes. `None` on the first run of a window.
+    /// `state` of this collector's latest committed run in the same window that has one, or, on
+    /// the first run of a window, of the window just before it (see `state_window`): where an
+    /// incremental collector resumes. `None` when neither has one.
     pub previous_state: Option<serde_json::Value>,
+    /// The window `previous_state` belongs to: the run's own window, except when the state was
+    /// handed over from the window before it. `None` only outside every window.
+    pub state_window: Option<Window>,
     /// The whole config, for built-in collectors with a section of their own (`[github]`).
     pub config: std::sync::Arc<crate::config::Config>,
 }

@@ -156,6 +156,14 @@ impl Config {
         self.windows.iter().find(|w| w.contains(date))
     }
 
+    /// The window immediately before `window`: the latest one that ends before it starts.
+    pub fn window_before(&self, window: &Window) -> Option<&Window> {
+        self.windows
+            .iter()
+            .filter(|w| w.end < window.start)
+            .max_by_key(|w| w.end)
+    }
+
     /// The settings of one collector: its `[collectors.<name>]` table, or the defaults.
     /// A built-in collector with a section of its own (`[github]`) is off until that section
     /// or its table exists, so an agent without GitHub records no GitHub runs.
