@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::time::Duration;
 
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, NaiveDate, TimeZone, Timelike, Utc};
 
 use crate::github_server::{
     Check, FakeGithub, Fault, Org, Protection, Pull, Repo, Ruleset, Scope, TOKEN,
@@ -112,6 +112,26 @@ fn pass_graphql(n: usize) -> (Scope, Fault, usize) {
     (Scope::Graphql, Fault::Slow(Duration::ZERO), n)
 }
 
+/// Rewrites the config with `windows` as (name, first day, last day) and `index_lag_secs`.
+fn set_windows(env: &Env, gh: &FakeGithub, windows: &[(&str, NaiveDate, NaiveDate)], lag: u64) {
+    let windows: String = windows
+        .iter()
+        .map(|(name, start, end)| {
+            format!("[[windows]]\nname = \"{name}\"\nstart = \"{start}\"\nend = \"{end}\"\n")
+        })
+        .collect();
+    env.write_config(&env_text(gh, ""));
+    let config = std::fs::read_to_string(env.config())
+        .unwrap()
+        .replace(
+            "[[windows]]\nname = \"test-window\"\nstart = \"2000-01-01\"\nend = \"2099-12-31\"\n",
+            &windows,
+        )
+        .replace("index_lag_secs = 0", &format!("index_lag_secs = {lag}"));
+    assert!(config.contains(&windows), "the test window was replaced");
+    std::fs::write(env.config(), config).unwrap();
+}
+
 fn last_run(env: &Env) -> PathBuf {
     runs(env).pop().expect("a github-pull-requests run")
 }
@@ -183,7 +203,7 @@ fn collects_the_population_with_exact_findings_then_only_what_is_new() {
     // The population: every PR merged into a default branch, none into `release`, no open one.
     let csv = std::fs::read_to_string(run.join("artifacts/population.csv")).unwrap();
     let org = scenario();
-    let mut expected = vec!["repository,number,url,title,author,merged_by,merged_at,base,head_sha,merge_commit,approvals,approved_on_head,checks_state,findings,evidence".to_string()];
+    let mut expected = vec!["repository,number,url,title,author,merged_by,merged_at,window,base,head_sha,merge_commit,approvals,approved_on_head,checks_state,findings,evidence".to_string()];
     let rows: [(&str, u64, &str, &str, &str); 10] = [
         ("api", 1, "1", "true", ""),
         ("api", 2, "0", "false", "no-independent-approval"),
@@ -205,7 +225,7 @@ fn collects_the_population_with_exact_findings_then_only_what_is_new() {
             p.rollup_state()
         };
         expected.push(format!(
-            "acme/{repo},{number},https://github.com/acme/{repo}/pull/{number},{},{},{},{},main,{},{},{approvals},{on_head},{checks},{rules},artifacts/prs/acme/{repo}/{number}.json",
+            "acme/{repo},{number},https://github.com/acme/{repo}/pull/{number},{},{},{},{},test-window,main,{},{},{approvals},{on_head},{checks},{rules},artifacts/prs/acme/{repo}/{number}.json",
             p.title,
             p.author,
             p.merged_by.as_deref().unwrap_or(""),
@@ -548,11 +568,7 @@ fn more_than_a_thousand_merges_are_split_across_searches_and_stored_once() {
     let until = Utc::now() - chrono::Duration::days(1);
     let gh = FakeGithub::start(Org::generate(7, 2, 600, (from, until)));
     let env = env_for(&gh, "");
-    let config = std::fs::read_to_string(env.config()).unwrap().replace(
-        "start = \"2000-01-01\"\nend = \"2099-12-31\"",
-        &format!("start = \"{start}\"\nend = \"{end}\""),
-    );
-    std::fs::write(env.config(), config).unwrap();
+    set_windows(&env, &gh, &[("test-window", start, end)], 0);
     let out = collect(&env);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let run = last_run(&env);
@@ -572,5 +588,133 @@ fn more_than_a_thousand_merges_are_split_across_searches_and_stored_once() {
         .count();
     // One capped search, then two halves of about 600 PRs, six or seven pages each.
     assert!((1 + 12..=1 + 14).contains(&searches), "{searches} searches");
+    clean(&gh);
+}
+
+/// The `window` cell of each population row, by evidence file.
+fn population_windows(run: &Path) -> Vec<(String, String)> {
+    let csv = std::fs::read_to_string(run.join("artifacts/population.csv")).unwrap();
+    let mut lines = csv.split("\r\n").filter(|l| !l.is_empty());
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let column = |name: &str| header.iter().position(|c| *c == name).unwrap();
+    let (window, evidence) = (column("window"), column("evidence"));
+    lines
+        .map(|l| {
+            let cells: Vec<&str> = l.split(',').collect();
+            (cells[evidence].to_string(), cells[window].to_string())
+        })
+        .collect()
+}
+
+/// Run 1 in one long window with a day's index lag, so its mark lies on yesterday, which then
+/// becomes the last day of window `w1`; window `w2` starts today. Run 2 stores exactly `w1`'s
+/// merges after the mark (its tail) and today's, each once; run 3 nothing.
+#[test]
+fn merges_on_a_windows_last_day_after_its_last_run_are_collected_by_the_next_window() {
+    // The merges below sit between run 1's mark and midnight, and between midnight and now:
+    // keep clear of midnight, so that both spans exist and the day does not change mid-test.
+    let secs = Utc::now().num_seconds_from_midnight();
+    if secs < 30 {
+        std::thread::sleep(Duration::from_secs(u64::from(31 - secs)));
+    } else if secs > 86_400 - 120 {
+        std::thread::sleep(Duration::from_secs(u64::from(86_400 - secs + 31)));
+    }
+    let now = Utc::now();
+    let today = now.date_naive();
+    let w1_end = today - chrono::Days::new(1);
+    let first_second = |d: NaiveDate| d.and_hms_opt(0, 0, 0).unwrap().and_utc();
+    let w1_last_second =
+        first_second(w1_end) + chrono::Duration::days(1) - chrono::Duration::seconds(1);
+    let w1 = |end| ("w1", today - chrono::Days::new(60), end);
+    let far = NaiveDate::from_ymd_opt(2099, 12, 31).unwrap();
+
+    // PR 1 is before run 1's mark; PR 2 is merged on w1's last second, hidden from run 1 by the lag.
+    let repo = Repo::new("api")
+        .pull(
+            Pull::merged(
+                1,
+                "alice",
+                first_second(w1_end) - chrono::Duration::hours(12),
+            )
+            .approved_by("bob"),
+        )
+        .pull(Pull::merged(2, "bob", w1_last_second).approved_by("alice"));
+    let gh = FakeGithub::start(Org::new("acme").repo(repo.clone()));
+    let env = env_for(&gh, "");
+    set_windows(&env, &gh, &[w1(far)], 86_400);
+    let out = collect(&env);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let first = last_run(&env);
+    assert_eq!(pr_files(&first), ["artifacts/prs/acme/api/1.json"]);
+    let mark: DateTime<Utc> = run_json(&first)["state"]["through"]["org:acme"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(
+        mark.date_naive(),
+        w1_end,
+        "run 1's mark is on w1's last day"
+    );
+    assert!(mark < w1_last_second);
+
+    // Cut w1 at the mark's day; w2 starts today. Merges arrive in w1's tail and today.
+    set_windows(&env, &gh, &[w1(w1_end), ("w2", today, far)], 0);
+    let tail = mark + (w1_last_second - mark) / 2;
+    let repo = repo
+        .pull(Pull::merged(3, "carol", tail).approved_by("dave"))
+        .pull(Pull::merged(4, "dave", first_second(today)).approved_by("erin"))
+        .pull(Pull::merged(
+            5,
+            "erin",
+            first_second(today) + (now - first_second(today)) / 2,
+        ));
+    gh.set_org(Org::new("acme").repo(repo));
+    let out = collect(&env);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let second = last_run(&env);
+    assert!(
+        second.to_string_lossy().contains("/w2/"),
+        "{}",
+        second.display()
+    );
+    let record = run_json(&second);
+    assert_eq!(record["parameters"]["state_window"], "w1", "{record:#}");
+    let evidence = |n: u64| format!("artifacts/prs/acme/api/{n}.json");
+    let mut files = pr_files(&second);
+    files.sort();
+    assert_eq!(
+        files,
+        [2, 3, 4, 5].map(evidence),
+        "the tail and today, each once"
+    );
+    let cell = |n: u64, w: &str| (evidence(n), w.to_string());
+    assert_eq!(
+        population_windows(&second),
+        [cell(2, "w1"), cell(3, "w1"), cell(4, "w2"), cell(5, "w2")]
+    );
+    for (n, window) in [(2, "w1"), (3, "w1"), (4, "w2"), (5, "w2")] {
+        let pr: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(second.join(evidence(n))).unwrap()).unwrap();
+        assert_eq!(pr["window"], window, "PR {n}");
+    }
+    let pair = |r: &str, s: &str| (r.to_string(), s.to_string());
+    assert_eq!(
+        findings(&second),
+        [
+            pair("branch-unprotected", "acme/api:main"),
+            pair("no-independent-approval", "acme/api#5"),
+        ]
+    );
+
+    // The next run resumes from w2's own state: nothing new.
+    let out = collect(&env);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let third = last_run(&env);
+    assert_eq!(pr_files(&third), Vec::<String>::new());
+    assert_eq!(run_json(&third)["parameters"]["state_window"], "w2");
+
+    let out = env.run(&["verify"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     clean(&gh);
 }

@@ -202,6 +202,10 @@ pub struct PullRequest {
     pub reviews: Connection<Review>,
     /// The last commit and its checks.
     pub commits: Connection<PullRequestCommit>,
+    /// Not GitHub's: the audit window its merge falls in, set by the collector (the run's own
+    /// window, or the one before it for merges in that window's last hours).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window: Option<String>,
 }
 
 impl PullRequest {

@@ -12,6 +12,7 @@ pub const COLUMNS: &[&str] = &[
     "author",
     "merged_by",
     "merged_at",
+    "window",
     "base",
     "head_sha",
     "merge_commit",
@@ -40,6 +41,7 @@ pub fn csv<'a>(rows: impl IntoIterator<Item = (&'a PullRequest, &'a Verdict, &'a
                 login(&pr.author),
                 login(&pr.merged_by),
                 pr.merged_at.clone().unwrap_or_default(),
+                pr.window.clone().unwrap_or_default(),
                 pr.base_ref_name.clone(),
                 pr.head_ref_oid.clone(),
                 pr.merge_commit
@@ -91,7 +93,7 @@ mod tests {
             "authorAssociation": "MEMBER", "mergedBy": null, "mergedAt": "2026-08-01T10:00:00Z",
             "baseRefName": "main", "headRefName": "fix", "headRefOid": "abc",
             "mergeCommit": {"oid": "def"}, "repository": {"nameWithOwner": "acme/api"},
-            "reviews": {"nodes": []}, "commits": {"nodes": []}
+            "reviews": {"nodes": []}, "commits": {"nodes": []}, "window": "2026-h2"
         }))
         .unwrap();
         let v = Verdict {
@@ -109,8 +111,8 @@ mod tests {
         let text = String::from_utf8(csv([(&pr, &v, "artifacts/prs/acme/api/7.json")])).unwrap();
         assert_eq!(
             text,
-            "repository,number,url,title,author,merged_by,merged_at,base,head_sha,merge_commit,approvals,approved_on_head,checks_state,findings,evidence\r\n\
-             acme/api,7,https://github.com/acme/api/pull/7,\"Fix \"\"quotes\"\", commas\nand lines\",alice,,2026-08-01T10:00:00Z,main,abc,def,0,false,NONE,no-independent-approval,artifacts/prs/acme/api/7.json\r\n"
+            "repository,number,url,title,author,merged_by,merged_at,window,base,head_sha,merge_commit,approvals,approved_on_head,checks_state,findings,evidence\r\n\
+             acme/api,7,https://github.com/acme/api/pull/7,\"Fix \"\"quotes\"\", commas\nand lines\",alice,,2026-08-01T10:00:00Z,2026-h2,main,abc,def,0,false,NONE,no-independent-approval,artifacts/prs/acme/api/7.json\r\n"
         );
         assert_eq!(field("=HYPERLINK(1)"), "'=HYPERLINK(1)");
         assert_eq!(field("-1,2"), "\"'-1,2\"");

@@ -68,7 +68,7 @@ pub async fn collect(
     )
     .map_err(|e| failed(e.to_string(), Collected::default()))?;
     let mut collected = Collected {
-        parameters: parameters(settings),
+        parameters: parameters(settings, ctx),
         ..Collected::default()
     };
     let auth = match (settings.app_id, settings.installation_id) {
@@ -88,13 +88,23 @@ pub async fn collect(
         findings: Vec::new(),
     };
     let mut state = State::from_previous(ctx.previous_state.as_ref());
-    let (window_start, window_end) = state::window_bounds(window.start, window.end);
-    let lagged = Utc::now() - chrono::Duration::seconds(settings.index_lag_secs as i64);
-    let upper = state::floor_second(lagged.min(window_end));
+    let before = ctx.config.window_before(window);
+    if let Some(from) = ctx.state_window.as_ref().filter(|w| *w != window) {
+        tracing::info!(message = "Resuming from the state of the window before this one; its last merges are collected into this run.", window = %window.name, state_window = %from.name);
+    }
+    let span = Span {
+        current: (
+            window.name.clone(),
+            state::window_bounds(window.start, window.end),
+        ),
+        previous: before.map(|w| (w.name.clone(), state::window_bounds(w.start, w.end))),
+        lagged: state::floor_second(
+            Utc::now() - chrono::Duration::seconds(settings.index_lag_secs as i64),
+        ),
+    };
+    let upper = span.lagged.min(span.current.1.1);
 
-    let result = run
-        .collect_all(ctx, staged, &mut state, window_start, upper)
-        .await;
+    let result = run.collect_all(ctx, staged, &mut state, &span).await;
     collected.findings = std::mem::take(&mut run.findings);
     collected.state = Some(state.to_value());
     let cost = run.client.cost();
@@ -127,6 +137,14 @@ pub async fn collect(
         );
         Err(failed(reason, collected))
     }
+}
+
+/// The time the searches may cover: the run's window, the one before it (for a mark handed over
+/// from it), each by name and bounds, and the index lag's cut-off.
+struct Span {
+    current: (String, state::Range),
+    previous: Option<(String, state::Range)>,
+    lagged: DateTime<Utc>,
 }
 
 /// Counts for the summary.
@@ -173,12 +191,16 @@ fn failed(reason: String, partial: Collected) -> CollectError {
     }
 }
 
-fn parameters(s: &GithubSettings) -> serde_json::Map<String, Value> {
+fn parameters(s: &GithubSettings, ctx: &RunContext) -> serde_json::Map<String, Value> {
     let mut p = serde_json::Map::new();
     p.insert("api_url".into(), json!(s.api_url));
     p.insert("organizations".into(), json!(s.organizations));
     p.insert("repositories".into(), json!(s.repositories));
     p.insert("base_branches".into(), json!(s.base_branches));
+    p.insert(
+        "state_window".into(),
+        json!(ctx.state_window.as_ref().map(|w| &w.name)),
+    );
     p.insert(
         "auth".into(),
         json!(if s.app_id.is_some() {
@@ -222,8 +244,7 @@ impl Run<'_> {
         ctx: &RunContext,
         staged: &mut StagedRun,
         state: &mut State,
-        window_start: DateTime<Utc>,
-        upper: DateTime<Utc>,
+        span: &Span,
     ) -> Result<Counts, Stop> {
         ctx.progress.message("listing repositories");
         // A scope is also its search qualifier: `org:NAME` or `repo:OWNER/NAME`.
@@ -278,39 +299,47 @@ impl Run<'_> {
 
         let mut stored: BTreeSet<String> = BTreeSet::new();
         let mut rows: Vec<(PullRequest, Verdict, String)> = Vec::new();
+        let previous = span.previous.as_ref().map(|(_, bounds)| *bounds);
         for scope in &scopes {
-            let Some((from, to)) = state.pending(scope, window_start, upper) else {
-                continue;
-            };
-            ctx.progress.message(&format!("searching {scope}"));
-            let prs = match self.search(scope, from, to).await {
-                Ok(prs) => prs,
-                Err(e) if fatal(&e) => return Err(Stop::Github(e)),
-                Err(e) => {
-                    self.errors.push(format!("{scope}: {e}"));
-                    continue;
+            let pending = state.pending(scope, span.current.1, previous, span.lagged);
+            for (part, (from, to)) in pending {
+                let window = match (part, &span.previous) {
+                    (state::Part::Previous, Some((name, _))) => name,
+                    _ => &span.current.0,
+                };
+                ctx.progress
+                    .message(&format!("searching {scope} (window {window})"));
+                let prs = match self.search(scope, from, to).await {
+                    Ok(prs) => prs,
+                    Err(e) if fatal(&e) => return Err(Stop::Github(e)),
+                    Err(e) => {
+                        self.errors.push(format!("{scope}: {e}"));
+                        // The mark stays before this range, so no later range may pass it.
+                        break;
+                    }
+                };
+                for mut pr in prs {
+                    let repo = targets.get(&pr.repository.name_with_owner.to_lowercase());
+                    if let Some(t) = repo
+                        && !t.branches.contains(&pr.base_ref_name)
+                    {
+                        continue;
+                    }
+                    if !stored.insert(pr.id.clone()) {
+                        continue;
+                    }
+                    pr.window = Some(window.clone());
+                    let path = pr_path(&pr);
+                    let required = repo
+                        .and_then(|t| t.required.get(&pr.base_ref_name).cloned())
+                        .unwrap_or_else(|| self.settings.required_checks.clone());
+                    let artifact = format!("artifacts/{path}");
+                    let verdict = findings::judge(&pr, &required, &path);
+                    staged.add_bytes(&path, "application/json", &canonical::pretty(&pr))?;
+                    rows.push((pr, verdict, artifact));
                 }
-            };
-            for pr in prs {
-                let repo = targets.get(&pr.repository.name_with_owner.to_lowercase());
-                if let Some(t) = repo
-                    && !t.branches.contains(&pr.base_ref_name)
-                {
-                    continue;
-                }
-                if !stored.insert(pr.id.clone()) {
-                    continue;
-                }
-                let path = pr_path(&pr);
-                let required = repo
-                    .and_then(|t| t.required.get(&pr.base_ref_name).cloned())
-                    .unwrap_or_else(|| self.settings.required_checks.clone());
-                let artifact = format!("artifacts/{path}");
-                let verdict = findings::judge(&pr, &required, &path);
-                staged.add_bytes(&path, "application/json", &canonical::pretty(&pr))?;
-                rows.push((pr, verdict, artifact));
+                state.advance(scope, to);
             }
-            state.advance(scope, to);
         }
         rows.sort_by(|a, b| {
             (&a.0.repository.name_with_owner, a.0.number)

@@ -21,6 +21,15 @@ pub const VERSION: u32 = 1;
 /// A span of merge times, both ends included.
 pub type Range = (DateTime<Utc>, DateTime<Utc>);
 
+/// The window a searched range lies in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    /// The window before the run's own: the remainder after a mark handed over from it.
+    Previous,
+    /// The run's own window.
+    Current,
+}
+
 impl State {
     /// Reads the previous run's state; one this version cannot read means starting afresh
     /// (evidence may be stored again, never skipped).
@@ -37,18 +46,38 @@ impl State {
         }
     }
 
-    /// The range still to collect for `scope`, or `None` when it is up to date.
+    /// The ranges still to collect for `scope`, oldest first, each with the window it lies in.
+    /// `current` and `previous` are the bounds of the run's window and of the one before it;
+    /// nothing merged after `lagged` is searched yet. A mark before the current window (handed
+    /// over from the window before) leaves that window's remainder to collect first; the days
+    /// between two windows are never searched. A scope without a mark backfills its window.
     pub fn pending(
         &self,
         scope: &str,
-        window_start: DateTime<Utc>,
-        upper: DateTime<Utc>,
-    ) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
-        let from = match self.through.get(scope) {
-            Some(t) => (*t + Duration::seconds(1)).max(window_start),
-            None => window_start,
+        current: Range,
+        previous: Option<Range>,
+        lagged: DateTime<Utc>,
+    ) -> Vec<(Part, Range)> {
+        let mark = self.through.get(scope).copied();
+        let mut out = Vec::new();
+        if let (Some(mark), Some((start, end))) = (mark, previous)
+            && mark < end
+        {
+            let from = (mark + Duration::seconds(1)).max(start);
+            let to = end.min(lagged);
+            if from <= to {
+                out.push((Part::Previous, (from, to)));
+            }
+        }
+        let from = match mark {
+            Some(mark) if mark >= current.0 => mark + Duration::seconds(1),
+            _ => current.0,
         };
-        (from <= upper).then_some((from, upper))
+        let to = current.1.min(lagged);
+        if from <= to {
+            out.push((Part::Current, (from, to)));
+        }
+        out
     }
 
     pub fn advance(&mut self, scope: &str, through: DateTime<Utc>) {
@@ -101,31 +130,136 @@ mod tests {
         s.parse().unwrap()
     }
 
+    fn day(d: &str) -> NaiveDate {
+        d.parse().unwrap()
+    }
+
     #[test]
     fn the_first_run_backfills_and_later_ones_start_after_the_watermark() {
-        let (start, end) = window_bounds(
-            NaiveDate::from_ymd_opt(2026, 7, 1).unwrap(),
-            NaiveDate::from_ymd_opt(2026, 12, 31).unwrap(),
-        );
+        let window = window_bounds(day("2026-07-01"), day("2026-12-31"));
+        let (start, end) = window;
         assert_eq!(
             (start, end),
             (t("2026-07-01T00:00:00Z"), t("2026-12-31T23:59:59Z"))
         );
         let mut s = State::from_previous(None);
         let now = t("2026-11-23T10:00:00Z");
-        assert_eq!(s.pending("org:acme", start, now), Some((start, now)));
+        let current = |from, to| vec![(Part::Current, (from, to))];
+        assert_eq!(
+            s.pending("org:acme", window, None, now),
+            current(start, now)
+        );
         s.advance("org:acme", now);
         let s = State::from_previous(Some(&s.to_value()));
         let later = t("2026-11-24T10:00:00Z");
         assert_eq!(
-            s.pending("org:acme", start, later),
-            Some((t("2026-11-23T10:00:01Z"), later))
+            s.pending("org:acme", window, None, later),
+            current(t("2026-11-23T10:00:01Z"), later)
         );
-        assert_eq!(s.pending("org:acme", start, now), None, "nothing new");
+        assert_eq!(s.pending("org:acme", window, None, now), [], "nothing new");
         assert_eq!(
-            s.pending("org:other", start, later),
-            Some((start, later)),
+            s.pending("org:other", window, None, later),
+            current(start, later),
             "a new scope backfills"
+        );
+        let after_end = t("2027-01-02T00:00:00Z");
+        assert_eq!(
+            s.pending("org:acme", window, None, after_end),
+            current(t("2026-11-23T10:00:01Z"), end),
+            "never past the window's end"
+        );
+    }
+
+    /// The window before, in every case below: the first half of 2026.
+    fn h1() -> Range {
+        window_bounds(day("2026-01-01"), day("2026-06-30"))
+    }
+
+    /// The ranges after `org:acme`'s `mark`, handed over from `h1()`, in a window from
+    /// `current_start` to the year's end, with merges up to `lagged` searchable.
+    fn handed_over(mark: &str, current_start: &str, lagged: &str) -> Vec<(Part, Range)> {
+        let mut s = State::default();
+        s.advance("org:acme", t(mark));
+        let current = window_bounds(day(current_start), day("2026-12-31"));
+        s.pending("org:acme", current, Some(h1()), t(lagged))
+    }
+
+    fn part(part: Part, from: &str, to: &str) -> (Part, Range) {
+        (part, (t(from), t(to)))
+    }
+
+    #[test]
+    fn a_handed_over_mark_collects_the_previous_windows_tail_then_the_current_window() {
+        let (mark, now) = ("2026-06-30T20:00:00Z", "2026-07-01T09:00:00Z");
+        assert_eq!(
+            handed_over(mark, "2026-07-01", now),
+            [
+                part(
+                    Part::Previous,
+                    "2026-06-30T20:00:01Z",
+                    "2026-06-30T23:59:59Z"
+                ),
+                part(Part::Current, "2026-07-01T00:00:00Z", now),
+            ]
+        );
+        // Minutes after midnight, the index lag holds back the tail's last seconds and all
+        // of the current window; the next run takes up from the tail's new mark.
+        let lagged = "2026-06-30T23:55:00Z";
+        assert_eq!(
+            handed_over(mark, "2026-07-01", lagged),
+            [part(Part::Previous, "2026-06-30T20:00:01Z", lagged)]
+        );
+        // A scope new in the current window backfills only that window.
+        let current = window_bounds(day("2026-07-01"), day("2026-12-31"));
+        assert_eq!(
+            State::default().pending("org:new", current, Some(h1()), t(now)),
+            [part(Part::Current, "2026-07-01T00:00:00Z", now)]
+        );
+    }
+
+    #[test]
+    fn a_mark_already_at_the_previous_windows_end_leaves_no_tail() {
+        let now = "2026-07-02T09:00:00Z";
+        assert_eq!(
+            handed_over("2026-06-30T23:59:59Z", "2026-07-01", now),
+            [part(Part::Current, "2026-07-01T00:00:00Z", now)]
+        );
+    }
+
+    #[test]
+    fn the_days_between_two_windows_are_never_searched() {
+        let (mark, now) = ("2026-06-30T12:00:00Z", "2026-08-05T09:00:00Z");
+        assert_eq!(
+            handed_over(mark, "2026-08-01", now),
+            [
+                part(
+                    Part::Previous,
+                    "2026-06-30T12:00:01Z",
+                    "2026-06-30T23:59:59Z"
+                ),
+                part(Part::Current, "2026-08-01T00:00:00Z", now),
+            ]
+        );
+        // Without a window before it, an old mark only means starting at the window's start.
+        let mut s = State::default();
+        s.advance("org:acme", t(mark));
+        let current = window_bounds(day("2026-08-01"), day("2026-12-31"));
+        assert_eq!(
+            s.pending("org:acme", current, None, t(now)),
+            [part(Part::Current, "2026-08-01T00:00:00Z", now)]
+        );
+    }
+
+    #[test]
+    fn a_mark_older_than_the_previous_window_collects_all_of_it() {
+        // The previous window's runs never completed this scope: its mark is older still.
+        let now = "2026-07-02T09:00:00Z";
+        assert_eq!(
+            handed_over("2025-12-31T23:00:00Z", "2026-07-01", now),
+            [
+                (Part::Previous, h1()),
+                part(Part::Current, "2026-07-01T00:00:00Z", now),
+            ]
         );
     }
 
