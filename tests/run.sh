@@ -13,6 +13,7 @@ need systemd-analyze systemd
 need pgrep procps
 need dash dash
 need ss iproute2
+need python3 python3
 if ((${#missing[@]})); then
   echo "Installing test dependencies: ${missing[*]}"
   apt-get update -qq
@@ -24,6 +25,24 @@ if [ ! -d ../shared/fixtures ]; then
   echo "error: ../shared/fixtures is missing: the tests read third-party fixtures from there" >&2
   exit 1
 fi
+
+# moto_server, the real AWS IAM/STS implementation the aws-iam tests and benchmark run against, in
+# a venv under target/ (pinned; skipped when that version is already there). The tests fail, never
+# skip, without it.
+MOTO_VERSION=5.2.5
+venv=target/moto-venv
+if ! "$venv/bin/python" -c "import importlib.metadata as m; assert m.version('moto') == '$MOTO_VERSION'" 2>/dev/null \
+  || [ ! -x "$venv/bin/moto_server" ]; then
+  echo "Installing moto[server]==$MOTO_VERSION into $venv"
+  if ! python3 -m venv "$venv" 2>/dev/null; then
+    rm -rf "$venv"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv
+    python3 -m venv "$venv"
+  fi
+  "$venv/bin/pip" install -q --disable-pip-version-check "moto[server]==$MOTO_VERSION"
+fi
+export MOTO_SERVER="$PWD/$venv/bin/moto_server"
 
 cargo test --locked --all-targets
 bash systemd/check.sh

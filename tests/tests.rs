@@ -10,6 +10,7 @@ mod custom_collectors;
 mod github;
 mod github_server;
 mod host_baseline;
+mod moto;
 mod secrets;
 mod systemd;
 mod telemetry;
