@@ -48,7 +48,8 @@ fn main() -> ExitCode {
             _ => false,
         };
         if !ok {
-            eprintln!("error: bad argument `{}`\n{USAGE}", args[i]);
+            let value = args.get(i + 1).map_or("", String::as_str);
+            eprintln!("error: bad argument `{} {value}`\n{USAGE}", args[i]);
             return ExitCode::from(2);
         }
         i += step;
