@@ -3,6 +3,7 @@
 //! Built-in collectors are Rust modules; custom collectors are folders in `collectors/` run as
 //! external processes under the contract in `collectors/README.md` (see [`custom`]).
 
+pub mod aws_iam;
 pub mod custom;
 pub mod github;
 mod registry;

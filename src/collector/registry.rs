@@ -28,6 +28,7 @@ impl Registry {
     pub fn load(collectors_dir: &Path) -> Result<Registry, RegistryError> {
         let mut reg = Registry::default();
         reg.add(Arc::new(super::github::GithubPullRequests::default()))?;
+        reg.add(Arc::new(super::aws_iam::AwsIam::default()))?;
         for c in custom::discover(collectors_dir)? {
             reg.add(Arc::new(c))?;
         }

@@ -158,6 +158,15 @@ fn every_optional_line_of_the_example_is_valid_and_shows_the_default() {
         ..Default::default()
     };
     assert_eq!(format!("{github:?}"), format!("{defaults:?}"));
+    let aws = config.aws.clone().expect("[aws]");
+    let defaults = crate::collector::aws_iam::AwsSettings {
+        endpoint_url: aws.endpoint_url.clone(),
+        region: aws.region.clone(),
+        accounts: aws.accounts.clone(),
+        ..Default::default()
+    };
+    assert_eq!(format!("{aws:?}"), format!("{defaults:?}"));
+    assert_eq!(aws.accounts.len(), 1, "an example of an assumed account");
     assert!(
         config.collectors.values().any(|c| !c.secrets.is_empty()),
         "an example of granting a secret"
@@ -207,6 +216,14 @@ fn example_documents_every_key_of_every_section() {
         ),
         Vec::<String>::new(),
         "[github]"
+    );
+    assert_eq!(
+        missing(
+            fields_of::<crate::collector::aws_iam::AwsSettings>(),
+            &keys(&table("aws"))
+        ),
+        Vec::<String>::new(),
+        "[aws]"
     );
     // Each collector key must be shown in at least one collector table.
     let collectors = table("collectors");

@@ -16,7 +16,7 @@ use super::secret::{SecretRef, valid_env_name};
 use super::{AgentSettings, CollectorSettings, Config, HttpSettings, Window, validate};
 
 /// The top-level tables of the file.
-pub(super) const SECTIONS: &[&str] = &["agent", "http", "windows", "collectors", "github"];
+pub(super) const SECTIONS: &[&str] = &["agent", "http", "windows", "collectors", "github", "aws"];
 
 /// A config is a page of settings; anything larger is the wrong file.
 const MAX_BYTES: u64 = 1 << 20;
@@ -101,6 +101,7 @@ pub fn parse_checked(
     let mut windows = Windows::default();
     let mut collectors = BTreeMap::new();
     let mut github = None;
+    let mut aws = None;
     for (key, value) in root.get_ref().iter() {
         match key.get_ref().as_ref() {
             "agent" => agent = r.typed("agent", value, &[]).unwrap_or(agent),
@@ -108,6 +109,7 @@ pub fn parse_checked(
             "windows" => windows = r.windows(value),
             "collectors" => collectors = r.collectors(value),
             "github" => github = r.typed("github", value, &[]),
+            "aws" => aws = r.typed("aws", value, &[]),
             other => {
                 let message = unknown_key(other, SECTIONS);
                 r.problems.push(
@@ -130,6 +132,9 @@ pub fn parse_checked(
     if let Some(g) = &github {
         checks.github(g);
     }
+    if let Some(a) = &aws {
+        checks.aws(a);
+    }
     let collectors_dir = super::resolve(path, &agent.collectors_dir);
     if let Some(known) = installed(&collectors_dir) {
         checks.collector_names(&collector_names(root.get_ref()), &known, &collectors_dir);
@@ -147,6 +152,7 @@ pub fn parse_checked(
         windows: windows.read.into_iter().map(|(_, w)| w).collect(),
         collectors,
         github,
+        aws,
         warnings,
     })
 }

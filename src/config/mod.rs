@@ -40,6 +40,8 @@ pub struct Config {
     pub collectors: BTreeMap<String, CollectorSettings>,
     /// `[github]`: scope and expected protection of the `github-pull-requests` collector.
     pub github: Option<crate::collector::github::GithubSettings>,
+    /// `[aws]`: accounts and expectations of the `aws-iam` collector.
+    pub aws: Option<crate::collector::aws_iam::AwsSettings>,
     /// Things allowed but worth saying (a non-loopback `http.listen`, no windows).
     warnings: Vec<Problem>,
 }
@@ -165,14 +167,18 @@ impl Config {
     }
 
     /// The settings of one collector: its `[collectors.<name>]` table, or the defaults.
-    /// A built-in collector with a section of its own (`[github]`) is off until that section
+    /// A built-in collector with a section of its own (`[github]`, `[aws]`) is off until that section
     /// or its table exists, so an agent without GitHub records no GitHub runs.
     pub fn settings_for(&self, name: &str) -> CollectorSettings {
         self.collectors
             .get(name)
             .cloned()
             .unwrap_or_else(|| CollectorSettings {
-                enabled: name != crate::collector::github::NAME || self.github.is_some(),
+                enabled: match name {
+                    crate::collector::github::NAME => self.github.is_some(),
+                    crate::collector::aws_iam::NAME => self.aws.is_some(),
+                    _ => true,
+                },
                 ..CollectorSettings::default()
             })
     }

@@ -217,6 +217,13 @@ impl Checks<'_> {
         }
     }
 
+    /// `[aws]`: the collector's own checks, each at its key.
+    pub(super) fn aws(&mut self, a: &crate::collector::aws_iam::AwsSettings) {
+        for (key, message) in a.problems() {
+            self.error(&format!("aws.{key}"), message);
+        }
+    }
+
     /// One problem per `[collectors.<name>]` table whose name is not in `known` (the collectors
     /// installed: built-in ones and the folders of `dir`), located at the table.
     pub(super) fn collector_names(&mut self, names: &[String], known: &[String], dir: &Path) {

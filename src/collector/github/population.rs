@@ -59,7 +59,8 @@ pub fn csv<'a>(rows: impl IntoIterator<Item = (&'a PullRequest, &'a Verdict, &'a
     out.into_bytes()
 }
 
-fn line(out: &mut String, cells: impl Iterator<Item = String>) {
+/// One CSV record, `\r\n` ended; users.csv of `aws-iam` is written with it too.
+pub(crate) fn line(out: &mut String, cells: impl Iterator<Item = String>) {
     let cells: Vec<String> = cells.map(|c| field(&c)).collect();
     out.push_str(&cells.join(","));
     out.push_str("\r\n");
