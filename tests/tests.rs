@@ -3,6 +3,7 @@
 
 mod util;
 
+mod aws_iam;
 mod cli;
 mod config_errors;
 mod crash;
