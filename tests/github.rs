@@ -468,23 +468,13 @@ fn transient_faults_and_short_rate_limits_are_waited_out() {
 
 #[test]
 fn the_example_config_records_a_skip_naming_github_token() {
-    let env = Env::new("");
-    let example = std::fs::read_to_string(crate::util::repo().join("config.example.toml")).unwrap();
-    std::fs::write(env.config(), example).unwrap();
-    env.add_collector("host-baseline", "", "exit 0");
+    let env = crate::util::example_env();
     let out = env
         .command(&["collect", "github-pull-requests"])
         .env_remove("GITHUB_TOKEN")
         .output()
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "a skip is not an evidence problem\n{}",
-        text(&out)
-    );
-    let record = run_json(&run_folders(&env.path().join("vault")).pop().expect("a run"));
-    assert_eq!(record["status"], "skipped");
+    let record = crate::util::skipped_run(&env, &out);
     assert!(
         record["error"]
             .as_str()

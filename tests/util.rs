@@ -135,3 +135,25 @@ pub fn shared_fixtures() -> PathBuf {
     );
     p
 }
+
+/// An environment holding `config.example.toml` as shipped, with a `host-baseline` stub.
+pub fn example_env() -> Env {
+    let env = Env::new("");
+    let example = std::fs::read_to_string(repo().join("config.example.toml")).unwrap();
+    std::fs::write(env.config(), example).unwrap();
+    env.add_collector("host-baseline", "", "exit 0");
+    env
+}
+
+/// The record of the one run a `collect` that exited 0 made, checked to be skipped.
+pub fn skipped_run(env: &Env, out: &Output) -> serde_json::Value {
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "a skip is not an evidence problem\n{}",
+        text(out)
+    );
+    let record = run_json(&run_folders(&env.path().join("vault")).pop().expect("a run"));
+    assert_eq!(record["status"], "skipped", "{record:#}");
+    record
+}
