@@ -10,7 +10,7 @@ use chrono::{DateTime, NaiveDate, TimeZone, Timelike, Utc};
 use crate::github_server::{
     Check, FakeGithub, Fault, Org, Protection, Pull, Repo, Ruleset, Scope, TOKEN,
 };
-use crate::util::{Env, run_folders, run_json, text};
+use crate::util::{Env, findings, run_folders, run_json, text};
 
 /// The variable the test config reads the token from (never the real `GITHUB_TOKEN`).
 const TOKEN_VAR: &str = "EA_TEST_GITHUB_TOKEN";
@@ -145,22 +145,6 @@ fn pr_files(run: &Path) -> Vec<String> {
         .filter(|p| p.starts_with("artifacts/prs/"))
         .map(str::to_string)
         .collect()
-}
-
-fn findings(run: &Path) -> Vec<(String, String)> {
-    let mut out: Vec<(String, String)> = run_json(run)["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| {
-            (
-                f["rule"].as_str().unwrap().to_string(),
-                f["subject"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect();
-    out.sort();
-    out
 }
 
 fn clean(gh: &FakeGithub) {

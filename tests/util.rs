@@ -125,6 +125,23 @@ pub fn run_json(run: &Path) -> serde_json::Value {
     serde_json::from_slice(&std::fs::read(run.join("run.json")).unwrap()).unwrap()
 }
 
+/// `(rule, subject)` of every finding of a run folder's run.json, sorted.
+pub fn findings(run: &Path) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = run_json(run)["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap().to_string(),
+                f["subject"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
 /// `../shared/fixtures`, which CI always has: a missing folder fails the test, never skips it.
 pub fn shared_fixtures() -> PathBuf {
     let p = repo().join("..").join("shared").join("fixtures");
