@@ -38,6 +38,8 @@ pub struct Moto {
     proxy: SocketAddr,
     /// `Action` names seen by the proxy, in arrival order.
     actions: Arc<Mutex<Vec<String>>>,
+    /// Role ARNs whose `AssumeRole` the proxy refuses (moto itself accepts any role).
+    refused_roles: Arc<Mutex<Vec<String>>>,
     /// Stops the proxy's runtime.
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     /// The proxy's thread, joined on drop.
@@ -79,10 +81,12 @@ impl Moto {
             .expect("non-blocking listener");
         let proxy = listener.local_addr().expect("proxy address");
         let actions = Arc::new(Mutex::new(Vec::new()));
+        let refused_roles = Arc::new(Mutex::new(Vec::new()));
         let state = ProxyState {
             upstream: format!("http://{moto}"),
             client: reqwest::Client::new(),
             actions: actions.clone(),
+            refused_roles: refused_roles.clone(),
         };
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let thread = std::thread::spawn(move || {
@@ -105,6 +109,7 @@ impl Moto {
             moto,
             proxy,
             actions,
+            refused_roles,
             stop: Some(stop),
             thread: Some(thread),
         }
@@ -127,6 +132,16 @@ impl Moto {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .clone()
+    }
+
+    /// From now on `AssumeRole` on `role_arn` through `endpoint()` is answered as AWS answers a
+    /// role whose trust policy does not name the caller (403 `AccessDenied`), without reaching
+    /// moto, which would accept any role. The request is still counted.
+    pub fn refuse_assume_role(&self, role_arn: &str) {
+        self.refused_roles
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(role_arn.to_string());
     }
 
     /// Forgets the requests counted so far.
@@ -230,6 +245,22 @@ struct ProxyState {
     client: reqwest::Client,
     /// Where each request's `Action` is recorded.
     actions: Arc<Mutex<Vec<String>>>,
+    /// Role ARNs whose `AssumeRole` is refused.
+    refused_roles: Arc<Mutex<Vec<String>>>,
+}
+
+/// The role ARN of an `AssumeRole` form body among `refused`, if any.
+fn refused_role(body: &[u8], refused: &[String]) -> Option<String> {
+    let body = String::from_utf8_lossy(body);
+    refused
+        .iter()
+        .find(|arn| {
+            let encoded = arn.replace(':', "%3A").replace('/', "%2F");
+            body.split('&').any(|pair| {
+                pair == format!("RoleArn={arn}") || pair == format!("RoleArn={encoded}")
+            })
+        })
+        .cloned()
 }
 
 /// The `Action` of an AWS query-protocol request: from the form body, else the query string.
@@ -253,7 +284,26 @@ async fn forward(State(state): State<ProxyState>, request: Request) -> Response<
         .actions
         .lock()
         .unwrap_or_else(|p| p.into_inner())
-        .push(action);
+        .push(action.clone());
+    if action == "AssumeRole" {
+        let refused = state
+            .refused_roles
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        if let Some(arn) = refused_role(&bytes, &refused) {
+            let xml = format!(
+                "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>User: arn:aws:iam::{}:user/testing is not authorized to perform: sts:AssumeRole on resource: {arn}</Message></Error><RequestId>refused-by-test-proxy</RequestId></ErrorResponse>",
+                seed::DEFAULT_ACCOUNT
+            );
+            let mut response = answer(StatusCode::FORBIDDEN, xml);
+            response.headers_mut().insert(
+                axum::http::header::CONTENT_TYPE,
+                axum::http::HeaderValue::from_static("text/xml"),
+            );
+            return response;
+        }
+    }
     let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
     let mut outgoing = state
         .client
