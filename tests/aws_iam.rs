@@ -6,10 +6,8 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
-
 use crate::moto::Moto;
-use crate::moto::seed::{self, PasswordPolicy};
+use crate::moto::seed::{self, PasswordPolicy, SeedUser};
 use crate::util::{Env, example_env, findings, run_folders, run_json, skipped_run, text};
 
 #[test]
@@ -235,6 +233,100 @@ fn one_account_on_moto_gives_the_exact_findings_rows_and_report() {
     assert_eq!(summary["status"], "succeeded", "{summary:#}");
     assert_eq!(summary["users"], 4, "{summary:#}");
     assert_eq!(summary["findings"], 3, "{summary:#}");
+
+    let verify = env.run(&["verify"]);
+    assert_eq!(verify.status.code(), Some(0), "{}", text(&verify));
+}
+
+#[test]
+fn assumed_accounts_are_collected_apart_and_a_refused_role_fails_only_itself() {
+    let moto = Moto::start();
+    let direct = moto.direct_endpoint();
+    let first = seed::DEFAULT_ACCOUNT;
+    let second = seed::SECOND_ACCOUNT;
+    let refused = "222222222222";
+    seed::seed_users(&direct, first, &seed::standard_users()).unwrap();
+    seed::seed_password_policy(&direct, first, &weak_policy()).unwrap();
+    let second_role = seed::create_reader_role(&direct, second).unwrap();
+    // The second account: other users, no password policy.
+    let erin = SeedUser {
+        console: true,
+        ..SeedUser::new("erin")
+    };
+    let frank = SeedUser {
+        active_keys: 2,
+        ..SeedUser::new("frank")
+    };
+    seed::seed_users(&direct, second, &[erin, frank]).unwrap();
+    let refused_role = seed::reader_role_arn(refused);
+    moto.refuse_assume_role(&refused_role);
+    let env = moto_env(
+        &moto,
+        &format!(
+            "[[aws.accounts]]\nrole_arn = \"{second_role}\"\n\n[[aws.accounts]]\nrole_arn = \"{refused_role}\"\nexternal_id = \"evidence-agent\"\n"
+        ),
+    );
+
+    let out = collect_on(&env);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let run = the_run(&env);
+    let record = run_json(&run);
+    assert_eq!(record["status"], "failed", "{record:#}");
+    let error = record["error"].as_str().unwrap();
+    assert!(error.contains(&format!("account {refused}")), "{error}");
+    assert!(
+        error.contains("AccessDenied") || error.contains("not authorized"),
+        "{error}"
+    );
+    assert!(!error.contains(&format!("account {first}")), "{error}");
+    assert!(!error.contains(&format!("account {second}")), "{error}");
+
+    assert_eq!(
+        findings(&run),
+        vec![
+            pair("aws-console-without-mfa", user_arn(second, "erin")),
+            pair("aws-console-without-mfa", user_arn(first, "bob")),
+            pair("aws-password-policy-missing", root_arn(second)),
+            pair("aws-password-policy-weaker", root_arn(first)),
+            pair("aws-root-without-mfa", root_arn(second)),
+            pair("aws-root-without-mfa", root_arn(first)),
+        ]
+    );
+    let accounts = &record["summary"]["accounts"];
+    for (account, users) in [
+        (first, ["alice", "bob", "carol", "dave"].as_slice()),
+        (second, &["erin", "frank"]),
+    ] {
+        assert_eq!(accounts[account]["status"], "succeeded", "{accounts:#}");
+        let dir = run.join("artifacts/accounts").join(account);
+        let mut names: Vec<String> = users_csv(&dir.join("users.csv"))
+            .into_iter()
+            .map(|r| r["user"].clone())
+            .collect();
+        // In the report's order, which is moto's creation order (seeded concurrently).
+        names.sort();
+        assert_eq!(names, users, "{account}");
+        assert_eq!(
+            std::fs::read(dir.join("credential-report.csv")).unwrap(),
+            report_from_moto(&moto, account)
+        );
+    }
+    assert_eq!(accounts[second]["role_arn"], second_role.as_str());
+    assert_eq!(accounts[refused]["status"], "failed", "{accounts:#}");
+    assert_eq!(accounts[refused]["role_arn"], refused_role.as_str());
+    assert!(!run.join("artifacts/accounts").join(refused).exists());
+
+    let requests = moto.requests();
+    assert_eq!(
+        record["summary"]["requests"].as_u64().unwrap() as usize,
+        requests.len(),
+        "{requests:?}"
+    );
+    assert_eq!(
+        requests.iter().filter(|a| *a == "AssumeRole").count(),
+        2,
+        "{requests:?}"
+    );
 
     let verify = env.run(&["verify"]);
     assert_eq!(verify.status.code(), Some(0), "{}", text(&verify));
