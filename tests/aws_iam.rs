@@ -331,3 +331,67 @@ fn assumed_accounts_are_collected_apart_and_a_refused_role_fails_only_itself() {
     let verify = env.run(&["verify"]);
     assert_eq!(verify.status.code(), Some(0), "{}", text(&verify));
 }
+
+#[test]
+fn a_denied_action_is_named_and_the_rest_is_still_collected() {
+    let moto = Moto::start();
+    let direct = moto.direct_endpoint();
+    seed::seed_users(&direct, seed::DEFAULT_ACCOUNT, &seed::standard_users()).unwrap();
+    moto.fail_action("GetAccountPasswordPolicy", 403, "AccessDenied");
+    let env = moto_env(&moto, "");
+
+    let out = collect_on(&env);
+    let run = the_run(&env);
+    let record = run_json(&run);
+    let said = format!("{record:#}\n{}", text(&out));
+    assert!(said.contains("GetAccountPasswordPolicy"), "{said}");
+    // What was allowed is still evidence: the report and every user.
+    let csv = walk(&run)
+        .into_iter()
+        .find(|p| p.ends_with("users.csv"))
+        .unwrap_or_else(|| panic!("users.csv stored: {said}"));
+    assert_eq!(users_csv(&csv).len(), 4, "{said}");
+    assert_eq!(env.run(&["verify"]).status.code(), Some(0));
+}
+
+#[test]
+fn throttling_that_outlasts_the_retries_fails_the_run_with_the_reason() {
+    let moto = Moto::start();
+    seed::seed_users(
+        &moto.direct_endpoint(),
+        seed::DEFAULT_ACCOUNT,
+        &seed::standard_users(),
+    )
+    .unwrap();
+    moto.fail_action("GetAccountSummary", 400, "Throttling");
+    let env = moto_env(&moto, "max_attempts = 2\n");
+
+    let out = collect_on(&env);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let record = run_json(&the_run(&env));
+    assert_eq!(record["status"], "failed", "{record:#}");
+    let said = format!("{record:#}");
+    assert!(said.to_lowercase().contains("throttl"), "{said}");
+    // The SDK retried: more than one GetAccountSummary reached the endpoint.
+    let tries = moto
+        .requests()
+        .iter()
+        .filter(|a| *a == "GetAccountSummary")
+        .count();
+    assert!(tries >= 2, "{:?}", moto.requests());
+    assert_eq!(env.run(&["verify"]).status.code(), Some(0));
+}
+
+/// Every file under `dir`.
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}

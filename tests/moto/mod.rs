@@ -40,6 +40,8 @@ pub struct Moto {
     actions: Arc<Mutex<Vec<String>>>,
     /// Role ARNs whose `AssumeRole` the proxy refuses (moto itself accepts any role).
     refused_roles: Arc<Mutex<Vec<String>>>,
+    /// Actions the proxy answers with an AWS error instead of moto: (action, status, code).
+    failing: Arc<Mutex<Vec<(String, u16, String)>>>,
     /// Stops the proxy's runtime.
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     /// The proxy's thread, joined on drop.
@@ -82,11 +84,13 @@ impl Moto {
         let proxy = listener.local_addr().expect("proxy address");
         let actions = Arc::new(Mutex::new(Vec::new()));
         let refused_roles = Arc::new(Mutex::new(Vec::new()));
+        let failing = Arc::new(Mutex::new(Vec::new()));
         let state = ProxyState {
             upstream: format!("http://{moto}"),
             client: reqwest::Client::new(),
             actions: actions.clone(),
             refused_roles: refused_roles.clone(),
+            failing: failing.clone(),
         };
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let thread = std::thread::spawn(move || {
@@ -110,6 +114,7 @@ impl Moto {
             proxy,
             actions,
             refused_roles,
+            failing,
             stop: Some(stop),
             thread: Some(thread),
         }
@@ -142,6 +147,16 @@ impl Moto {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .push(role_arn.to_string());
+    }
+
+    /// From now on every `action` through `endpoint()` is answered with the AWS error `code` and
+    /// HTTP `status` (e.g. 403 `AccessDenied`, 400 `Throttling`) without reaching moto, which
+    /// grants everything and never throttles. The requests are still counted.
+    pub fn fail_action(&self, action: &str, status: u16, code: &str) {
+        self.failing
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push((action.to_string(), status, code.to_string()));
     }
 
     /// Forgets the requests counted so far.
@@ -247,6 +262,8 @@ struct ProxyState {
     actions: Arc<Mutex<Vec<String>>>,
     /// Role ARNs whose `AssumeRole` is refused.
     refused_roles: Arc<Mutex<Vec<String>>>,
+    /// Actions answered with an error: (action, status, code).
+    failing: Arc<Mutex<Vec<(String, u16, String)>>>,
 }
 
 /// The role ARN of an `AssumeRole` form body among `refused`, if any.
@@ -285,6 +302,26 @@ async fn forward(State(state): State<ProxyState>, request: Request) -> Response<
         .lock()
         .unwrap_or_else(|p| p.into_inner())
         .push(action.clone());
+    let failure = state
+        .failing
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .iter()
+        .find(|(a, _, _)| *a == action)
+        .cloned();
+    if let Some((_, status, code)) = failure {
+        let xml = format!(
+            "<ErrorResponse xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\"><Error><Type>Sender</Type><Code>{code}</Code><Message>User: arn:aws:iam::{}:user/testing is not authorized to perform: iam:{action} (injected by the test proxy)</Message></Error><RequestId>failed-by-test-proxy</RequestId></ErrorResponse>",
+            seed::DEFAULT_ACCOUNT
+        );
+        let status = StatusCode::from_u16(status).unwrap_or(StatusCode::FORBIDDEN);
+        let mut response = answer(status, xml);
+        response.headers_mut().insert(
+            axum::http::header::CONTENT_TYPE,
+            axum::http::HeaderValue::from_static("text/xml"),
+        );
+        return response;
+    }
     if action == "AssumeRole" {
         let refused = state
             .refused_roles
