@@ -427,6 +427,18 @@ mod tests {
         }
     }
 
+    /// One run of `collector` that nothing cancels.
+    async fn run_fake(runner: &Runner, collector: Arc<dyn Collector>) -> RunResult {
+        runner
+            .run(
+                collector,
+                CancellationToken::new(),
+                RunProgress::none("fake"),
+            )
+            .await
+            .unwrap()
+    }
+
     fn runner(dir: &std::path::Path, extra: &str) -> Runner {
         runner_in(dir, &[("w", "2000-01-01", "2099-12-31")], extra)
     }
@@ -457,14 +469,7 @@ mod tests {
     #[tokio::test]
     async fn a_successful_run_records_artifacts_and_findings() {
         let dir = tempfile::tempdir().unwrap();
-        let r = runner(dir.path(), "")
-            .run(
-                fake(Behaviour::Succeed, vec![]),
-                CancellationToken::new(),
-                RunProgress::none("fake"),
-            )
-            .await
-            .unwrap();
+        let r = run_fake(&runner(dir.path(), ""), fake(Behaviour::Succeed, vec![])).await;
         assert_eq!(r.status, RunStatus::Succeeded);
         let rec = record(&r);
         assert_eq!(rec["artifacts"][0]["path"], "artifacts/prs.csv");
@@ -474,14 +479,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_collector_that_ignores_its_deadline_is_recorded_as_interrupted() {
         let dir = tempfile::tempdir().unwrap();
-        let r = runner(dir.path(), "")
-            .run(
-                fake(Behaviour::Hang, vec![]),
-                CancellationToken::new(),
-                RunProgress::none("fake"),
-            )
-            .await
-            .unwrap();
+        let r = run_fake(&runner(dir.path(), ""), fake(Behaviour::Hang, vec![])).await;
         assert_eq!(r.status, RunStatus::Interrupted);
         let err = r.error.unwrap();
         assert!(
@@ -527,14 +525,11 @@ mod tests {
     #[tokio::test]
     async fn a_missing_secret_skips_the_run_saying_what_to_set() {
         let dir = tempfile::tempdir().unwrap();
-        let r = runner(dir.path(), "")
-            .run(
-                fake(Behaviour::Succeed, vec!["GITHUB_TOKEN".into()]),
-                CancellationToken::new(),
-                RunProgress::none("fake"),
-            )
-            .await
-            .unwrap();
+        let r = run_fake(
+            &runner(dir.path(), ""),
+            fake(Behaviour::Succeed, vec!["GITHUB_TOKEN".into()]),
+        )
+        .await;
         assert_eq!(r.status, RunStatus::Skipped);
         assert!(
             r.error
@@ -543,14 +538,11 @@ mod tests {
         );
 
         let granted = "[collectors.fake.secrets]\nGITHUB_TOKEN = \"env:EVIDENCE_AGENT_TEST_UNSET_VARIABLE\"\n";
-        let r = runner(dir.path(), granted)
-            .run(
-                fake(Behaviour::Succeed, vec!["GITHUB_TOKEN".into()]),
-                CancellationToken::new(),
-                RunProgress::none("fake"),
-            )
-            .await
-            .unwrap();
+        let r = run_fake(
+            &runner(dir.path(), granted),
+            fake(Behaviour::Succeed, vec!["GITHUB_TOKEN".into()]),
+        )
+        .await;
         assert_eq!(r.status, RunStatus::Skipped);
         assert!(
             r.error
@@ -568,14 +560,11 @@ mod tests {
             "[collectors.fake.secrets]\nTOKEN = \"file:{}\"\n",
             secret_file.display()
         );
-        let r = runner(dir.path(), &granted)
-            .run(
-                fake(Behaviour::EchoSecret, vec![]),
-                CancellationToken::new(),
-                RunProgress::none("fake"),
-            )
-            .await
-            .unwrap();
+        let r = run_fake(
+            &runner(dir.path(), &granted),
+            fake(Behaviour::EchoSecret, vec![]),
+        )
+        .await;
         assert_eq!(r.status, RunStatus::Succeeded);
         for entry in std::fs::read_dir(&r.committed.dir).unwrap() {
             let bytes = std::fs::read(entry.unwrap().path()).unwrap();
