@@ -213,7 +213,7 @@ schedule = 5
             (
                 "1:1",
                 "collectors.a",
-                "known collectors are `aws-iam`, `github-pull-requests`;",
+                "known collectors are `aws-iam`, `github-pull-requests`, `scan-reports`, `tls-endpoints`;",
             ),
             ("2:12", "collectors.a.schedule", "invalid cron expression"),
             ("4:1", "collectors.b", "no collector named `b`"),
@@ -411,7 +411,7 @@ fn an_unknown_collector_is_refused_with_the_known_names() {
         assert!(err.contains("(did you mean `host-baseline`?)"), "{all}");
         assert!(
             err.contains(
-                "known collectors are `aws-iam`, `github-pull-requests`, `host-baseline`, `other`"
+                "known collectors are `aws-iam`, `github-pull-requests`, `host-baseline`, `other`, `scan-reports`, `tls-endpoints`"
             ),
             "{all}"
         );
@@ -513,7 +513,7 @@ fn the_example_without_its_collector_names_the_table() {
         &[(
             &format!("{line}:1"),
             "collectors.host-baseline",
-            "known collectors are `aws-iam`, `github-pull-requests`;",
+            "known collectors are `aws-iam`, `github-pull-requests`, `scan-reports`, `tls-endpoints`;",
         )],
     );
 }

@@ -798,8 +798,25 @@ fn hidden_folders_and_plain_files_are_ignored_and_no_folder_is_fine() {
             .collect::<Vec<String>>()
     };
     // Built-in collectors are always listed; only `real` comes from the folder.
-    assert_eq!(listed(&env), ["aws-iam", "github-pull-requests", "real"]);
+    assert_eq!(
+        listed(&env),
+        [
+            "aws-iam",
+            "github-pull-requests",
+            "real",
+            "scan-reports",
+            "tls-endpoints"
+        ]
+    );
 
     std::fs::remove_dir_all(env.collectors()).unwrap();
-    assert_eq!(listed(&env), ["aws-iam", "github-pull-requests"]);
+    assert_eq!(
+        listed(&env),
+        [
+            "aws-iam",
+            "github-pull-requests",
+            "scan-reports",
+            "tls-endpoints"
+        ]
+    );
 }

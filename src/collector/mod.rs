@@ -7,6 +7,8 @@ pub mod aws_iam;
 pub mod custom;
 pub mod github;
 mod registry;
+pub mod scan_reports;
+pub mod tls;
 
 pub use registry::{Registry, RegistryError};
 

@@ -29,6 +29,8 @@ impl Registry {
         let mut reg = Registry::default();
         reg.add(Arc::new(super::github::GithubPullRequests::default()))?;
         reg.add(Arc::new(super::aws_iam::AwsIam::default()))?;
+        reg.add(Arc::new(super::tls::TlsEndpoints::default()))?;
+        reg.add(Arc::new(super::scan_reports::ScanReports::default()))?;
         for c in custom::discover(collectors_dir)? {
             reg.add(Arc::new(c))?;
         }

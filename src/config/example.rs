@@ -167,6 +167,19 @@ fn every_optional_line_of_the_example_is_valid_and_shows_the_default() {
     };
     assert_eq!(format!("{aws:?}"), format!("{defaults:?}"));
     assert_eq!(aws.accounts.len(), 1, "an example of an assumed account");
+    let tls = config.tls.clone().expect("[tls]");
+    let defaults = crate::collector::tls::TlsSettings {
+        endpoints: tls.endpoints.clone(),
+        ..Default::default()
+    };
+    assert_eq!(format!("{tls:?}"), format!("{defaults:?}"));
+    assert!(!tls.endpoints.is_empty(), "an example endpoint");
+    let scans = config.scan_reports.clone().expect("[scan_reports]");
+    let defaults = crate::collector::scan_reports::ScanReportSettings {
+        directories: scans.directories.clone(),
+        ..Default::default()
+    };
+    assert_eq!(format!("{scans:?}"), format!("{defaults:?}"));
     assert!(
         config.collectors.values().any(|c| !c.secrets.is_empty()),
         "an example of granting a secret"
@@ -224,6 +237,22 @@ fn example_documents_every_key_of_every_section() {
         ),
         Vec::<String>::new(),
         "[aws]"
+    );
+    assert_eq!(
+        missing(
+            fields_of::<crate::collector::tls::TlsSettings>(),
+            &keys(&table("tls"))
+        ),
+        Vec::<String>::new(),
+        "[tls]"
+    );
+    assert_eq!(
+        missing(
+            fields_of::<crate::collector::scan_reports::ScanReportSettings>(),
+            &keys(&table("scan_reports"))
+        ),
+        Vec::<String>::new(),
+        "[scan_reports]"
     );
     // Each collector key must be shown in at least one collector table.
     let collectors = table("collectors");

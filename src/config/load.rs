@@ -16,7 +16,16 @@ use super::secret::{SecretRef, valid_env_name};
 use super::{AgentSettings, CollectorSettings, Config, HttpSettings, Window, validate};
 
 /// The top-level tables of the file.
-pub(super) const SECTIONS: &[&str] = &["agent", "http", "windows", "collectors", "github", "aws"];
+pub(super) const SECTIONS: &[&str] = &[
+    "agent",
+    "http",
+    "windows",
+    "collectors",
+    "github",
+    "aws",
+    "tls",
+    "scan_reports",
+];
 
 /// A config is a page of settings; anything larger is the wrong file.
 const MAX_BYTES: u64 = 1 << 20;
@@ -100,8 +109,10 @@ pub fn parse_checked(
     let mut http = HttpSettings::default();
     let mut windows = Windows::default();
     let mut collectors = BTreeMap::new();
-    let mut github = None;
-    let mut aws = None;
+    let mut github: Option<crate::collector::github::GithubSettings> = None;
+    let mut aws: Option<crate::collector::aws_iam::AwsSettings> = None;
+    let mut tls: Option<crate::collector::tls::TlsSettings> = None;
+    let mut scan_reports: Option<crate::collector::scan_reports::ScanReportSettings> = None;
     for (key, value) in root.get_ref().iter() {
         match key.get_ref().as_ref() {
             "agent" => agent = r.typed("agent", value, &[]).unwrap_or(agent),
@@ -110,6 +121,8 @@ pub fn parse_checked(
             "collectors" => collectors = r.collectors(value),
             "github" => github = r.typed("github", value, &[]),
             "aws" => aws = r.typed("aws", value, &[]),
+            "tls" => tls = r.typed("tls", value, &[]),
+            "scan_reports" => scan_reports = r.typed("scan_reports", value, &[]),
             other => {
                 let message = unknown_key(other, SECTIONS);
                 r.problems.push(
@@ -130,10 +143,16 @@ pub fn parse_checked(
     checks.windows(&windows.read, &windows.names);
     checks.collectors(&collectors);
     if let Some(g) = &github {
-        checks.github(g);
+        checks.section("github", g.problems());
     }
     if let Some(a) = &aws {
-        checks.aws(a);
+        checks.section("aws", a.problems());
+    }
+    if let Some(t) = &tls {
+        checks.section("tls", t.problems());
+    }
+    if let Some(s) = &scan_reports {
+        checks.section("scan_reports", s.problems());
     }
     let collectors_dir = super::resolve(path, &agent.collectors_dir);
     if let Some(known) = installed(&collectors_dir) {
@@ -153,6 +172,8 @@ pub fn parse_checked(
         collectors,
         github,
         aws,
+        tls,
+        scan_reports,
         warnings,
     })
 }

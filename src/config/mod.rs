@@ -42,6 +42,10 @@ pub struct Config {
     pub github: Option<crate::collector::github::GithubSettings>,
     /// `[aws]`: accounts and expectations of the `aws-iam` collector.
     pub aws: Option<crate::collector::aws_iam::AwsSettings>,
+    /// `[tls]`: endpoints and profile of the `tls-endpoints` collector.
+    pub tls: Option<crate::collector::tls::TlsSettings>,
+    /// `[scan_reports]`: sources and cadences of the `scan-reports` collector.
+    pub scan_reports: Option<crate::collector::scan_reports::ScanReportSettings>,
     /// Things allowed but worth saying (a non-loopback `http.listen`, no windows).
     warnings: Vec<Problem>,
 }
@@ -167,7 +171,7 @@ impl Config {
     }
 
     /// The settings of one collector: its `[collectors.<name>]` table, or the defaults.
-    /// A built-in collector with a section of its own (`[github]`, `[aws]`) is off until that section
+    /// A built-in collector with a section of its own (`[github]`, `[aws]`, `[tls]`, `[scan_reports]`) is off until that section
     /// or its table exists, so an agent without GitHub records no GitHub runs.
     pub fn settings_for(&self, name: &str) -> CollectorSettings {
         self.collectors
@@ -177,6 +181,8 @@ impl Config {
                 enabled: match name {
                     crate::collector::github::NAME => self.github.is_some(),
                     crate::collector::aws_iam::NAME => self.aws.is_some(),
+                    crate::collector::tls::NAME => self.tls.is_some(),
+                    crate::collector::scan_reports::NAME => self.scan_reports.is_some(),
                     _ => true,
                 },
                 ..CollectorSettings::default()

@@ -210,17 +210,11 @@ impl Checks<'_> {
         }
     }
 
-    /// `[github]`: the collector's own checks, each at its key.
-    pub(super) fn github(&mut self, g: &crate::collector::github::GithubSettings) {
-        for (key, message) in g.problems() {
-            self.error(&join("github", key), message);
-        }
-    }
-
-    /// `[aws]`: the collector's own checks, each at its key.
-    pub(super) fn aws(&mut self, a: &crate::collector::aws_iam::AwsSettings) {
-        for (key, message) in a.problems() {
-            self.error(&format!("aws.{key}"), message);
+    /// A built-in collector's section: its own checks, each at its key.
+    /// Keys may carry indexes (`accounts[0].role_arn`), so they are appended as written.
+    pub(super) fn section<K: AsRef<str>>(&mut self, section: &str, problems: Vec<(K, String)>) {
+        for (key, message) in problems {
+            self.error(&format!("{section}.{}", key.as_ref()), message);
         }
     }
 

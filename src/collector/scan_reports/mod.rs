@@ -1,0 +1,70 @@
+//! `scan-reports` (CC7.1): vulnerability and configuration scan reports produced elsewhere (CI,
+//! air-gapped networks), imported once each: the original file plus a normalized summary dated
+//! by the scan's own time. docs/collectors/scan-reports.md is the user's page.
+//!
+//! - [`config`]: `[scan_reports]`: where reports are picked up, expected cadences.
+//! - [`formats`]: format detection and one streaming parser per scanner format.
+
+pub mod config;
+pub mod formats;
+
+pub use config::ScanReportSettings;
+
+use async_trait::async_trait;
+
+use super::{CollectError, Collected, Collector, Descriptor, Kind, RunContext};
+use crate::vault::StagedRun;
+
+/// The collector's name in the config, the vault and the CLI.
+pub const NAME: &str = "scan-reports";
+
+/// The built-in scan report importer.
+pub struct ScanReports {
+    descriptor: Descriptor,
+}
+
+impl Default for ScanReports {
+    fn default() -> Self {
+        ScanReports {
+            descriptor: Descriptor {
+                name: NAME.to_string(),
+                version: crate::AGENT_VERSION.to_string(),
+                description: "Vulnerability scan reports (Trivy, Grype, SARIF, ZAP, Nessus, \
+                              Prowler, testssl.sh, sslyze) imported with a normalized summary"
+                    .to_string(),
+                kind: Kind::BuiltIn,
+                criteria: vec!["CC7.1".into()],
+                default_schedule: "0 */15 * * * *".to_string(),
+                timeout: None,
+                required_secrets: Vec::new(),
+            },
+        }
+    }
+}
+
+#[async_trait]
+impl Collector for ScanReports {
+    fn descriptor(&self) -> &Descriptor {
+        &self.descriptor
+    }
+
+    async fn collect(
+        &self,
+        ctx: &RunContext,
+        _staged: &mut StagedRun,
+    ) -> Result<Collected, CollectError> {
+        let Some(_settings) = &ctx.config.scan_reports else {
+            return Err(CollectError::Skipped(
+                "not configured: add a `[scan_reports]` section naming the `directories` or \
+                 `files` to import (see docs/collectors/scan-reports.md), or set \
+                 `enabled = false` in `[collectors.scan-reports]`"
+                    .to_string(),
+            ));
+        };
+        // Replaced by the importer in the next commits of this branch.
+        Err(CollectError::Failed {
+            reason: "the scan report importer is not built yet".into(),
+            partial: Box::default(),
+        })
+    }
+}
