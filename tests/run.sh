@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Tools the tests drive for real: coreutils' sha256sum (auditor's check), systemd-analyze (unit
-# sandboxing score), pgrep (no orphaned collector processes), dash (host-baseline under a plain sh).
+# sandboxing score), pgrep (no orphaned collector processes), dash (host-baseline under a plain sh),
+# openssl (s_server as a real TLS peer and the fingerprint check of the tls-endpoints tests).
 missing=()
 need() { command -v "$1" >/dev/null 2>&1 || missing+=("$2"); }
 need sha256sum coreutils
@@ -14,6 +15,7 @@ need pgrep procps
 need dash dash
 need ss iproute2
 need python3 python3
+need openssl openssl
 if ((${#missing[@]})); then
   echo "Installing test dependencies: ${missing[*]}"
   apt-get update -qq

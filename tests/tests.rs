@@ -19,4 +19,5 @@ mod secrets;
 mod systemd;
 mod telemetry;
 mod tls;
+mod tls_server;
 mod vault_verify;

@@ -170,6 +170,7 @@ fn every_optional_line_of_the_example_is_valid_and_shows_the_default() {
     let tls = config.tls.clone().expect("[tls]");
     let defaults = crate::collector::tls::TlsSettings {
         endpoints: tls.endpoints.clone(),
+        ca_file: tls.ca_file.clone(),
         ..Default::default()
     };
     assert_eq!(format!("{tls:?}"), format!("{defaults:?}"));

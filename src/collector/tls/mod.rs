@@ -3,8 +3,18 @@
 //! docs/collectors/tls-endpoints.md is the user's page.
 //!
 //! - [`config`]: `[tls]`: endpoints, profile, limits.
+//! - [`probe`]: the handshakes pinned to each protocol version, the served chain, the HSTS request.
+//! - [`certificate`]: what each certificate says, chain validation, the hostname check.
+//! - [`hsts`]: the `Strict-Transport-Security` header.
+//! - [`findings`]: the exceptions per endpoint.
+//! - [`run`]: one run over every endpoint.
 
+pub mod certificate;
 pub mod config;
+pub mod findings;
+pub mod hsts;
+pub mod probe;
+mod run;
 
 pub use config::TlsSettings;
 
@@ -48,9 +58,9 @@ impl Collector for TlsEndpoints {
     async fn collect(
         &self,
         ctx: &RunContext,
-        _staged: &mut StagedRun,
+        staged: &mut StagedRun,
     ) -> Result<Collected, CollectError> {
-        let Some(_settings) = &ctx.config.tls else {
+        let Some(settings) = &ctx.config.tls else {
             return Err(CollectError::Skipped(
                 "not configured: add a `[tls]` section with `[[tls.endpoints]]` (see \
                  docs/collectors/tls-endpoints.md), or set `enabled = false` in \
@@ -58,10 +68,6 @@ impl Collector for TlsEndpoints {
                     .to_string(),
             ));
         };
-        // Replaced by the probe in the next commits of this branch.
-        Err(CollectError::Failed {
-            reason: "the TLS probe is not built yet".into(),
-            partial: Box::default(),
-        })
+        run::collect(ctx, staged, settings).await
     }
 }
