@@ -247,6 +247,23 @@ fn example_documents_every_key_of_every_section() {
         Vec::<String>::new(),
         "[tls]"
     );
+    let tls = table("tls");
+    let Some(DeValue::Array(endpoints)) = tls.get("endpoints").map(|v| v.get_ref()) else {
+        panic!("[[tls.endpoints]] missing");
+    };
+    let shown: Vec<String> = endpoints
+        .iter()
+        .filter_map(|e| e.get_ref().as_table())
+        .flat_map(keys)
+        .collect();
+    assert_eq!(
+        missing(
+            fields_of::<crate::collector::tls::config::TlsEndpoint>(),
+            &shown
+        ),
+        Vec::<String>::new(),
+        "[[tls.endpoints]]"
+    );
     assert_eq!(
         missing(
             fields_of::<crate::collector::scan_reports::ScanReportSettings>(),
