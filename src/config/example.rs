@@ -178,9 +178,11 @@ fn every_optional_line_of_the_example_is_valid_and_shows_the_default() {
     let scans = config.scan_reports.clone().expect("[scan_reports]");
     let defaults = crate::collector::scan_reports::ScanReportSettings {
         directories: scans.directories.clone(),
+        expect: scans.expect.clone(),
         ..Default::default()
     };
     assert_eq!(format!("{scans:?}"), format!("{defaults:?}"));
+    assert_eq!(scans.expect.len(), 1, "an example of an expected cadence");
     assert!(
         config.collectors.values().any(|c| !c.secrets.is_empty()),
         "an example of granting a secret"

@@ -4,9 +4,19 @@
 //!
 //! - [`config`]: `[scan_reports]`: where reports are picked up, expected cadences.
 //! - [`formats`]: format detection and one streaming parser per scanner format.
+//! - [`source`]: the candidate files of the configured folders and files.
+//! - [`import`]: one file: settled? stored before? copied while hashed, parsed, stored.
+//! - [`state`]: what was stored before (by SHA-256) and the latest scan per scanner.
+//! - [`findings`]: critical/high findings, overdue scanners, files not understood.
+//! - [`run`]: one run over every source, reports.csv and the summary.
 
 pub mod config;
+pub mod findings;
 pub mod formats;
+pub mod import;
+mod run;
+pub mod source;
+pub mod state;
 
 pub use config::ScanReportSettings;
 
@@ -51,9 +61,9 @@ impl Collector for ScanReports {
     async fn collect(
         &self,
         ctx: &RunContext,
-        _staged: &mut StagedRun,
+        staged: &mut StagedRun,
     ) -> Result<Collected, CollectError> {
-        let Some(_settings) = &ctx.config.scan_reports else {
+        let Some(settings) = &ctx.config.scan_reports else {
             return Err(CollectError::Skipped(
                 "not configured: add a `[scan_reports]` section naming the `directories` or \
                  `files` to import (see docs/collectors/scan-reports.md), or set \
@@ -61,10 +71,6 @@ impl Collector for ScanReports {
                     .to_string(),
             ));
         };
-        // Replaced by the importer in the next commits of this branch.
-        Err(CollectError::Failed {
-            reason: "the scan report importer is not built yet".into(),
-            partial: Box::default(),
-        })
+        run::collect(ctx, staged, settings).await
     }
 }
