@@ -428,3 +428,33 @@ fn an_overdue_scanner_is_a_finding_and_a_fresh_report_is_not() {
     );
     verify(&env);
 }
+
+#[test]
+fn a_file_over_the_size_limit_is_recorded_and_not_stored() {
+    let env = scan_env("");
+    env.write_config(
+        "[scan_reports]\ndirectories = [\"drop\"]\nsettle_secs = 0\nmax_file_bytes = 1000\n",
+    );
+    drop_file(&env, "big.json", &[b' '; 1001]);
+    drop_file(&env, "small.json", &[b' '; 1000]);
+    let run = collect(&env, 0);
+    assert_eq!(
+        summaries(&run).keys().collect::<Vec<_>>(),
+        ["small.json"],
+        "only the file within the limit is stored"
+    );
+    let csv = csv_rows(&run);
+    assert_eq!(csv["big.json"]["status"], "too_large");
+    assert!(csv["big.json"]["reason"].contains("max_file_bytes"));
+    assert_eq!(summary_count(&run, "too_large"), 1);
+    let too_large: Vec<String> = findings(&run)
+        .into_iter()
+        .filter(|(rule, _)| rule == "scan-report-too-large")
+        .map(|(_, subject)| subject)
+        .collect();
+    assert!(
+        too_large.len() == 1 && too_large[0].ends_with("big.json"),
+        "{too_large:?}"
+    );
+    verify(&env);
+}
