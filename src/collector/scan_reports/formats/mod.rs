@@ -77,6 +77,7 @@ pub enum ParseError {
 }
 
 mod grype;
+mod json;
 mod nessus;
 mod prowler;
 mod sarif;
