@@ -82,6 +82,7 @@ mod nessus;
 mod prowler;
 mod sarif;
 mod sslyze;
+mod tally;
 mod testssl;
 mod trivy;
 mod zap;
