@@ -213,6 +213,55 @@ fn sslyze_fixtures_counted_from_the_mapping_inputs() {
     assert_eq!(s.counts[&ScanSeverity::Medium], 0);
 }
 
+/// The real report with its facts turned bad: each mapped fact yields its finding.
+#[test]
+fn sslyze_vulnerable_facts_become_findings() {
+    // python3, as serde_json's Value cannot hold the report's RSA moduli (JSON numbers).
+    const MUTATE: &str = r#"
+import json, sys
+d = json.load(open(sys.argv[1]))
+r = d["server_scan_results"][0]["scan_result"]
+r["heartbleed"]["result"]["is_vulnerable_to_heartbleed"] = True
+r["robot"]["result"]["robot_result"] = "VULNERABLE_STRONG_ORACLE"
+r["ssl_3_0_cipher_suites"]["result"]["is_tls_version_supported"] = True
+r["session_renegotiation"]["result"]["supports_secure_renegotiation"] = False
+r["tls_compression"] = {"status": "ERROR", "result": None}
+dep = r["certificate_info"]["result"]["certificate_deployments"][0]
+dep["leaf_certificate_subject_matches_hostname"] = False
+dep["received_certificate_chain"][0]["not_valid_after"] = "2021-01-01T00:00:00"
+dep["path_validation_results"][1]["verified_certificate_chain"] = None
+json.dump(d, open(sys.argv[2], "w"))
+"#;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("sslyze.json");
+    let status = Command::new("python3")
+        .args(["-c", MUTATE])
+        .arg(fixtures().join("sslyze/one_target_many_vuln_new.json"))
+        .arg(&path)
+        .status()
+        .expect("python3 runs");
+    assert!(status.success());
+    let s = check("sslyze", &path, Format::SslyzeJson);
+    let ids: Vec<&str> = s.findings.iter().map(|f| f.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        [
+            "heartbleed",
+            "robot",
+            "ssl_3_0_accepted",
+            "certificate_untrusted",
+            "certificate_hostname_mismatch",
+            "certificate_expired"
+        ]
+    );
+    assert!(s.findings.iter().all(|f| f.location == "example.com:443"));
+    assert_eq!(
+        s.findings[3].title.as_deref(),
+        Some("The certificate chain is not trusted by Apple")
+    );
+    assert_eq!(s.counts[&ScanSeverity::Unknown], 1);
+}
+
 /// Every other scanner's fixture is left to its own parser.
 #[test]
 fn other_scanners_fixtures_are_not_claimed() {
