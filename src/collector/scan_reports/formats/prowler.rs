@@ -20,10 +20,7 @@ use super::{Format, ParseError, ReportFinding, Summary};
 
 /// The format of a report whose first bytes are `head`, if it is this module's.
 pub(super) fn detect(head: &str) -> Option<Format> {
-    let Some(rest) = head.strip_prefix('[') else {
-        return None;
-    };
-    let rest = rest.trim_start();
+    let rest = head.strip_prefix('[')?.trim_start();
     let empty = rest.starts_with(']');
     let ocsf = rest.starts_with('{')
         && has_key(head, "status_code")

@@ -421,14 +421,14 @@ fn server_findings(
             .first()
             .and_then(|c| c.not_valid_after.as_deref())
             .and_then(sslyze_time);
-        if let (Some(expiry), Some(start)) = (expiry, scan_start) {
-            if expiry < start {
-                out.push((
-                    High,
-                    "certificate_expired",
-                    format!("The certificate expired on {expiry}"),
-                ));
-            }
+        if let (Some(expiry), Some(start)) = (expiry, scan_start)
+            && expiry < start
+        {
+            out.push((
+                High,
+                "certificate_expired",
+                format!("The certificate expired on {expiry}"),
+            ));
         }
         if d.verified_chain_has_sha1_signature == Some(true) {
             out.push((
