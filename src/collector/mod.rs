@@ -121,6 +121,26 @@ pub enum CollectError {
     Vault(#[from] crate::vault::VaultError),
 }
 
+/// The resume state handed to a run (`RunContext::previous_state`) as `T`, when it is one this
+/// version reads (`current`); otherwise `None`, logged with what starting afresh means
+/// (`consequence`): evidence may then be stored again, never skipped.
+pub fn previous_state<T: serde::de::DeserializeOwned>(
+    v: Option<&serde_json::Value>,
+    current: impl Fn(&T) -> bool,
+    consequence: &str,
+) -> Option<T> {
+    match serde_json::from_value::<T>(v?.clone()) {
+        Ok(s) if current(&s) => Some(s),
+        _ => {
+            tracing::warn!(
+                message = "The previous run's state is not readable; starting afresh.",
+                consequence
+            );
+            None
+        }
+    }
+}
+
 /// An evidence source. Implementations write artifacts into `run` and return the rest.
 #[async_trait]
 pub trait Collector: Send + Sync {

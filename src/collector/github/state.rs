@@ -34,16 +34,12 @@ impl State {
     /// Reads the previous run's state; one this version cannot read means starting afresh
     /// (evidence may be stored again, never skipped).
     pub fn from_previous(v: Option<&serde_json::Value>) -> State {
-        match v.map(|v| serde_json::from_value::<State>(v.clone())) {
-            Some(Ok(s)) if s.version == VERSION => s,
-            Some(_) => {
-                tracing::warn!(
-                    message = "The previous run's state is not readable; collecting the window from its start."
-                );
-                State::default()
-            }
-            None => State::default(),
-        }
+        crate::collector::previous_state(
+            v,
+            |s: &State| s.version == VERSION,
+            "collecting the window from its start",
+        )
+        .unwrap_or_default()
     }
 
     /// The ranges still to collect for `scope`, oldest first, each with the window it lies in.

@@ -59,16 +59,12 @@ impl State {
     /// Reads the previous run's state; one this version cannot read means starting afresh
     /// (reports may be stored again, never skipped).
     pub fn from_previous(v: Option<&serde_json::Value>) -> State {
-        match v.map(|v| serde_json::from_value::<State>(v.clone())) {
-            Some(Ok(s)) if s.version == VERSION => s,
-            Some(_) => {
-                tracing::warn!(
-                    message = "The previous run's state is not readable; every report found is imported again."
-                );
-                State::fresh()
-            }
-            None => State::fresh(),
-        }
+        crate::collector::previous_state(
+            v,
+            |s: &State| s.version == VERSION,
+            "every report found is imported again",
+        )
+        .unwrap_or_else(State::fresh)
     }
 
     fn fresh() -> State {
