@@ -158,6 +158,7 @@ fn reports_csv(rows: &[Row]) -> Result<Vec<u8>, VaultError> {
         "scanner_version",
         "targets",
         "scanned_at",
+        "effective_date",
     ];
     header.extend(SEVERITIES.iter().map(|s| severity_name(*s)));
     header.push("summary");
@@ -182,6 +183,11 @@ fn reports_csv(rows: &[Row]) -> Result<Vec<u8>, VaultError> {
             s.and_then(|s| s.scanner_version.clone())
                 .unwrap_or_default(),
             s.map(|s| s.targets.join(" ")).unwrap_or_default(),
+            // The report's own time (empty when it has none), and the date the evidence counts
+            // for: that time, else the import's.
+            s.and_then(|s| s.scanned_at)
+                .map(canonical::timestamp)
+                .unwrap_or_default(),
             r.effective_at.map(canonical::timestamp).unwrap_or_default(),
         ];
         line.extend(SEVERITIES.iter().map(|sev| {
