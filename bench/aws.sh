@@ -9,6 +9,8 @@
 # MOTO_SERVER (target/moto-venv/bin/moto_server).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 
 USERS=${USERS:-500} WORK=${WORK:-target/bench}
 MOTO=${MOTO_SERVER:-target/moto-venv/bin/moto_server}
@@ -42,17 +44,8 @@ target/release/examples/moto_seed --endpoint "$URL" --users "$USERS" >"$WORK/see
 SEED_S=$(( $(date +%s) - SEED_START ))
 
 RUN=$WORK/aws-run
-rm -rf "$RUN" && mkdir -p "$RUN/collectors"
-cat >"$RUN/config.toml" <<EOF
-[agent]
-vault_dir = "vault"
-collectors_dir = "collectors"
-
-[[windows]]
-name = "bench"
-start = "2026-01-01"
-end = "2099-12-31"
-
+bench_config "$RUN"
+cat >>"$RUN/config.toml" <<EOF
 [aws]
 endpoint_url = "$URL"
 EOF

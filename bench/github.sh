@@ -9,6 +9,8 @@
 # Writes bench/RESULTS-github.md. Knobs (environment): REPOS (20), PRS (2000), WORK (target/bench).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 
 REPOS=${REPOS:-20} PRS=${PRS:-2000} WORK=${WORK:-target/bench}
 OUT=bench/RESULTS-github.md
@@ -35,17 +37,8 @@ URL=$(head -n1 "$SERVER_OUT")
 [ -n "$URL" ] || { echo "fake_github did not start: $(cat "$WORK/fake-github.err")" >&2; exit 1; }
 
 RUN=$WORK/github-run
-rm -rf "$RUN" && mkdir -p "$RUN/collectors"
-cat >"$RUN/config.toml" <<EOF
-[agent]
-vault_dir = "vault"
-collectors_dir = "collectors"
-
-[[windows]]
-name = "bench"
-start = "2026-01-01"
-end = "2099-12-31"
-
+bench_config "$RUN"
+cat >>"$RUN/config.toml" <<EOF
 [collectors.github-pull-requests.secrets]
 GITHUB_TOKEN = "env:BENCH_GITHUB_TOKEN"
 

@@ -9,6 +9,8 @@
 # Knobs (environment): SIZE_MB (110), WORK (target/bench), PROFILE (release or debug).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 
 SIZE_MB=${SIZE_MB:-110} WORK=${WORK:-target/bench} PROFILE=${PROFILE:-release}
 OUT=bench/RESULTS-scan.md
@@ -37,22 +39,14 @@ mb() { echo $(( $1 / 1024 )); }
 ROWS=""
 for KIND in trivy sarif; do
     RUN=$WORK/scan-$KIND
-    rm -rf "$RUN" && mkdir -p "$RUN/collectors" "$RUN/drop"
+    bench_config "$RUN"
+    mkdir -p "$RUN/drop"
     FILE=$RUN/drop/report-$KIND.json
     echo "== generating a $SIZE_MB MB $KIND report" >&2
     EXPECTED=$(python3 bench/gen_scan_report.py "$KIND" "$FILE" "$SIZE_MB")
     BYTES=$(stat -c %s "$FILE")
     touch -d '1 hour ago' "$FILE"
-    cat >"$RUN/config.toml" <<EOC
-[agent]
-vault_dir = "vault"
-collectors_dir = "collectors"
-
-[[windows]]
-name = "bench"
-start = "2026-01-01"
-end = "2099-12-31"
-
+    cat >>"$RUN/config.toml" <<EOC
 [scan_reports]
 directories = ["drop"]
 settle_secs = 0

@@ -8,6 +8,8 @@
 # PROFILE (release; `debug` measures the binary `cargo build` made, without a release build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 
 ENDPOINTS=${ENDPOINTS:-50} WORK=${WORK:-target/bench} PROFILE=${PROFILE:-release}
 OUT=bench/RESULTS-tls.md
@@ -24,7 +26,8 @@ fi
 BIN=$PWD/target/$PROFILE/evidence-agent
 
 RUN=$WORK/tls-run
-rm -rf "$RUN" && mkdir -p "$RUN/collectors" "$RUN/pki"
+bench_config "$RUN"
+mkdir -p "$RUN/pki"
 PKI=$RUN/pki
 echo "== certificates" >&2
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
@@ -64,13 +67,11 @@ for port in "${PORTS[@]}"; do
 done
 
 {
-    printf '[agent]\nvault_dir = "vault"\ncollectors_dir = "collectors"\n\n'
-    printf '[[windows]]\nname = "bench"\nstart = "2026-01-01"\nend = "2099-12-31"\n\n'
     printf '[tls]\nca_file = "pki/ca.pem"\n\n'
     for port in "${PORTS[@]}"; do
         printf '[[tls.endpoints]]\nhost = "127.0.0.1"\nport = %s\nsni = "bench.test"\n\n' "$port"
     done
-} >"$RUN/config.toml"
+} >>"$RUN/config.toml"
 
 echo "== collect tls-endpoints" >&2
 T=$(mktemp)
