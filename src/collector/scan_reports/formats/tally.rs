@@ -1,39 +1,24 @@
 //! What the web, TLS and network parsers (ZAP, Nessus, testssl.sh, sslyze) share: a running tally
 //! of findings that keeps only counts and the critical and high ones, and small input helpers.
 
-use std::collections::BTreeMap;
 use std::io::{self, BufRead};
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 
 use super::{Format, ParseError, ReportFinding, ScanSeverity, Summary};
 
-/// Counts by severity and the critical and high findings, filled as a report streams by.
+/// Counts by severity and the critical and high findings (the JSON parsers' [`super::json::Tally`]),
+/// plus the targets, filled as a report streams by.
 pub(super) struct Tally {
-    /// Findings by severity; every severity present from the start.
-    counts: BTreeMap<ScanSeverity, u64>,
-    /// The critical and high findings, the only ones the summary lists.
-    findings: Vec<ReportFinding>,
+    found: super::json::Tally,
     /// Targets in the order first seen, without repeats.
     targets: Vec<String>,
 }
 
 impl Tally {
     pub(super) fn new() -> Tally {
-        let counts = [
-            ScanSeverity::Critical,
-            ScanSeverity::High,
-            ScanSeverity::Medium,
-            ScanSeverity::Low,
-            ScanSeverity::Info,
-            ScanSeverity::Unknown,
-        ]
-        .into_iter()
-        .map(|s| (s, 0))
-        .collect();
         Tally {
-            counts,
-            findings: Vec::new(),
+            found: super::json::Tally::default(),
             targets: Vec::new(),
         }
     }
@@ -45,16 +30,15 @@ impl Tally {
         severity: ScanSeverity,
         describe: impl FnOnce() -> (String, String, Option<String>),
     ) {
-        *self.counts.entry(severity).or_insert(0) += 1;
-        if matches!(severity, ScanSeverity::Critical | ScanSeverity::High) {
+        self.found.count(severity, || {
             let (id, location, title) = describe();
-            self.findings.push(ReportFinding {
+            ReportFinding {
                 id,
                 severity,
                 location,
                 title,
-            });
-        }
+            }
+        });
     }
 
     pub(super) fn target(&mut self, target: String) {
@@ -76,8 +60,8 @@ impl Tally {
             scanner_version: scanner_version.filter(|v| !v.trim().is_empty()),
             targets: self.targets,
             scanned_at,
-            counts: self.counts,
-            findings: self.findings,
+            counts: self.found.counts,
+            findings: self.found.findings,
         }
     }
 }
