@@ -121,6 +121,17 @@ pub enum CollectError {
     Vault(#[from] crate::vault::VaultError),
 }
 
+impl CollectError {
+    /// A built-in collector whose config section is missing: skipped, saying what to add
+    /// (`what`), where its page is (docs/collectors/`doc`.md) and how to turn it off instead.
+    pub fn not_configured(name: &str, what: &str, doc: &str) -> CollectError {
+        CollectError::Skipped(format!(
+            "not configured: add {what} (see docs/collectors/{doc}.md), or set \
+             `enabled = false` in `[collectors.{name}]`"
+        ))
+    }
+}
+
 /// The resume state handed to a run (`RunContext::previous_state`) as `T`, when it is one this
 /// version reads (`current`); otherwise `None`, logged with what starting afresh means
 /// (`consequence`): evidence may then be stored again, never skipped.

@@ -63,10 +63,10 @@ impl Collector for AwsIam {
         staged: &mut StagedRun,
     ) -> Result<Collected, CollectError> {
         let Some(settings) = &ctx.config.aws else {
-            return Err(CollectError::Skipped(
-                "not configured: add an `[aws]` section (see docs/collectors/aws-iam.md), or set \
-                 `enabled = false` in `[collectors.aws-iam]`"
-                    .to_string(),
+            return Err(CollectError::not_configured(
+                NAME,
+                "an `[aws]` section",
+                "aws-iam",
             ));
         };
         run::collect(ctx, staged, settings).await

@@ -71,11 +71,10 @@ impl Collector for GithubPullRequests {
         staged: &mut StagedRun,
     ) -> Result<Collected, CollectError> {
         let Some(settings) = &ctx.config.github else {
-            return Err(CollectError::Skipped(
-                "not configured: add a `[github]` section listing `organizations` or `repositories` \
-                 (see docs/collectors/github.md), or set `enabled = false` in \
-                 `[collectors.github-pull-requests]`"
-                    .to_string(),
+            return Err(CollectError::not_configured(
+                NAME,
+                "a `[github]` section listing `organizations` or `repositories`",
+                "github",
             ));
         };
         run::collect(ctx, staged, settings).await

@@ -66,11 +66,10 @@ impl Collector for ScanReports {
         staged: &mut StagedRun,
     ) -> Result<Collected, CollectError> {
         let Some(settings) = &ctx.config.scan_reports else {
-            return Err(CollectError::Skipped(
-                "not configured: add a `[scan_reports]` section naming the `directories` or \
-                 `files` to import (see docs/collectors/scan-reports.md), or set \
-                 `enabled = false` in `[collectors.scan-reports]`"
-                    .to_string(),
+            return Err(CollectError::not_configured(
+                NAME,
+                "a `[scan_reports]` section naming the `directories` or `files` to import",
+                "scan-reports",
             ));
         };
         run::collect(ctx, staged, settings).await

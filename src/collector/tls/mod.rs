@@ -61,11 +61,10 @@ impl Collector for TlsEndpoints {
         staged: &mut StagedRun,
     ) -> Result<Collected, CollectError> {
         let Some(settings) = &ctx.config.tls else {
-            return Err(CollectError::Skipped(
-                "not configured: add a `[tls]` section with `[[tls.endpoints]]` (see \
-                 docs/collectors/tls-endpoints.md), or set `enabled = false` in \
-                 `[collectors.tls-endpoints]`"
-                    .to_string(),
+            return Err(CollectError::not_configured(
+                NAME,
+                "a `[tls]` section with `[[tls.endpoints]]`",
+                "tls-endpoints",
             ));
         };
         run::collect(ctx, staged, settings).await
