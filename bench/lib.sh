@@ -17,3 +17,15 @@ end = "2099-12-31"
 
 TOML
 }
+
+# bench_build [CARGO ARGS...]: builds the agent in $PROFILE (release, or debug to measure what
+# `cargo build` made) with any extra targets, and sets BIN to it.
+bench_build() {
+    echo "== building ($PROFILE)" >&2
+    if [ "$PROFILE" = release ]; then
+        cargo build --release --quiet --bin evidence-agent "$@"
+    else
+        cargo build --quiet --bin evidence-agent "$@"
+    fi
+    BIN=$PWD/target/$PROFILE/evidence-agent
+}

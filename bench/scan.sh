@@ -17,13 +17,7 @@ OUT=bench/RESULTS-scan.md
 mkdir -p "$WORK"
 WORK=$(cd "$WORK" && pwd)
 
-echo "== building ($PROFILE)" >&2
-if [ "$PROFILE" = release ]; then
-    cargo build --release --quiet --bin evidence-agent
-else
-    cargo build --quiet --bin evidence-agent
-fi
-BIN=$PWD/target/$PROFILE/evidence-agent
+bench_build
 
 # time_of CMD...: "<wall seconds> <peak RSS kB>" of one run of CMD.
 time_of() {

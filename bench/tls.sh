@@ -17,13 +17,7 @@ mkdir -p "$WORK"
 WORK=$(cd "$WORK" && pwd)
 command -v openssl >/dev/null || { echo "the openssl command is needed (Debian package openssl)" >&2; exit 1; }
 
-echo "== building ($PROFILE)" >&2
-if [ "$PROFILE" = release ]; then
-    cargo build --release --quiet --bin evidence-agent
-else
-    cargo build --quiet --bin evidence-agent
-fi
-BIN=$PWD/target/$PROFILE/evidence-agent
+bench_build
 
 RUN=$WORK/tls-run
 bench_config "$RUN"

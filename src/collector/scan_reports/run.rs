@@ -17,15 +17,6 @@ use super::state::State;
 use crate::collector::{CollectError, Collected, RunContext};
 use crate::vault::{StagedRun, VaultError, canonical};
 
-const SEVERITIES: [ScanSeverity; 6] = [
-    ScanSeverity::Critical,
-    ScanSeverity::High,
-    ScanSeverity::Medium,
-    ScanSeverity::Low,
-    ScanSeverity::Info,
-    ScanSeverity::Unknown,
-];
-
 pub async fn collect(
     ctx: &RunContext,
     staged: &mut StagedRun,
@@ -160,7 +151,7 @@ fn reports_csv(rows: &[Row]) -> Result<Vec<u8>, VaultError> {
         "scanned_at",
         "effective_date",
     ];
-    header.extend(SEVERITIES.iter().map(|s| severity_name(*s)));
+    header.extend(ScanSeverity::ALL.iter().map(|s| severity_name(*s)));
     header.push("summary");
     let io = |e: csv::Error| VaultError::Io {
         action: "cannot write",
@@ -190,7 +181,7 @@ fn reports_csv(rows: &[Row]) -> Result<Vec<u8>, VaultError> {
                 .unwrap_or_default(),
             r.effective_at.map(canonical::timestamp).unwrap_or_default(),
         ];
-        line.extend(SEVERITIES.iter().map(|sev| {
+        line.extend(ScanSeverity::ALL.iter().map(|sev| {
             s.map(|s| s.counts.get(sev).copied().unwrap_or(0).to_string())
                 .unwrap_or_default()
         }));

@@ -34,17 +34,7 @@ pub(super) fn severity_name(s: Option<&str>) -> ScanSeverity {
 
 /// Every severity at zero.
 pub(super) fn empty_counts() -> BTreeMap<ScanSeverity, u64> {
-    [
-        ScanSeverity::Critical,
-        ScanSeverity::High,
-        ScanSeverity::Medium,
-        ScanSeverity::Low,
-        ScanSeverity::Info,
-        ScanSeverity::Unknown,
-    ]
-    .into_iter()
-    .map(|s| (s, 0))
-    .collect()
+    ScanSeverity::ALL.into_iter().map(|s| (s, 0)).collect()
 }
 
 /// Counts by severity and the critical and high findings.

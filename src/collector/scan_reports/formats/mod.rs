@@ -36,6 +36,18 @@ pub enum ScanSeverity {
     Unknown,
 }
 
+impl ScanSeverity {
+    /// Every severity, most serious first: the columns of counts.
+    pub const ALL: [ScanSeverity; 6] = [
+        ScanSeverity::Critical,
+        ScanSeverity::High,
+        ScanSeverity::Medium,
+        ScanSeverity::Low,
+        ScanSeverity::Info,
+        ScanSeverity::Unknown,
+    ];
+}
+
 /// One critical or high finding, as the summary lists it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ReportFinding {
