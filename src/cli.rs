@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use chrono::NaiveDate;
 use clap::{Parser, Subcommand};
 
 use crate::config::LogFormat;
@@ -66,6 +67,34 @@ pub enum Command {
     CheckConfig,
     /// List built-in and custom collectors with their criteria and next run.
     Collectors,
+    /// Write the HTML report of an audit window (default: into the vault, `<window>/derived/report/`).
+    Report {
+        /// The audit window (default: the one containing today, else the latest started).
+        #[arg(long, value_name = "NAME")]
+        window: Option<String>,
+        /// The folder to write the site into instead of the vault's `derived/report/`.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
+    /// Write a bundle for the auditor: the selected runs unchanged, the ledger, the report and
+    /// VERIFY.md, as one .tar.gz.
+    Export {
+        /// The audit window to export.
+        #[arg(long, value_name = "NAME")]
+        window: String,
+        /// First day (UTC, YYYY-MM-DD) of runs to include; default: the window's start.
+        #[arg(long, value_name = "DATE")]
+        from: Option<NaiveDate>,
+        /// Last day (UTC, YYYY-MM-DD) of runs to include; default: the window's end.
+        #[arg(long, value_name = "DATE")]
+        to: Option<NaiveDate>,
+        /// Only collectors supporting one of these criteria, e.g. `CC8.1,CC6.1`.
+        #[arg(long, value_name = "LIST", value_delimiter = ',')]
+        criteria: Vec<String>,
+        /// The bundle to write (`.tar.gz`); it must not exist yet.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
 }
 
 fn parse_log_format(s: &str) -> Result<LogFormat, String> {

@@ -16,6 +16,8 @@
 //! - [`shutdown`]: SIGTERM/SIGINT into a cancellation token with a grace period.
 //! - [`progress`]: the terminal progress display or plain lines for `collect`.
 //! - [`status`]: last run, next run and window coverage per collector.
+//! - [`report`]: the auditor's HTML report of a window (calendar, findings, populations).
+//! - [`export`]: the auditor's bundle: selected runs, ledger, report, VERIFY.md, as .tar.gz.
 //! - [`commands`]: one module per CLI subcommand; `main.rs` only parses and maps exit codes.
 
 pub mod cli;
@@ -23,8 +25,10 @@ pub mod collector;
 pub mod commands;
 pub mod config;
 pub mod evidence;
+pub mod export;
 pub mod progress;
 pub mod random;
+pub mod report;
 pub mod runner;
 pub mod scheduler;
 pub mod shutdown;

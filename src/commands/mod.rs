@@ -4,6 +4,8 @@ mod check_config;
 mod collect;
 mod collectors;
 mod daemon;
+mod export;
+mod report;
 mod status;
 mod verify;
 
@@ -91,6 +93,19 @@ pub fn dispatch(cli: Cli) -> i32 {
         ),
         (Command::Collect { names }, Some(c)) => collect::run(c, names),
         (Command::Run, Some(c)) => daemon::run(c),
+        (Command::Report { window, out }, Some(c)) => {
+            report::run(&c, window.as_deref(), out.clone())
+        }
+        (
+            Command::Export {
+                window,
+                from,
+                to,
+                criteria,
+                out,
+            },
+            Some(c),
+        ) => export::run(&c, window, *from, *to, criteria, out),
         (_, None) => unreachable!("every command but `verify --vault` loads the config"),
     };
     match result {
