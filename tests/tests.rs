@@ -10,6 +10,7 @@ mod crash;
 mod custom_collectors;
 mod github;
 mod github_server;
+mod history;
 mod host_baseline;
 mod moto;
 mod scan_import;
