@@ -141,9 +141,10 @@ fn runs_land_on_their_day_and_verify() {
             .artifact("users.csv", "user,mfa\nalice,true\n"),
     );
     let rel = run.strip_prefix(dir.path()).expect("inside the vault");
+    let rel = rel.to_string_lossy();
     assert!(
         rel.starts_with("2026-q1/2026-01-05/aws-iam/20260105T043000Z-"),
-        "{rel:?}"
+        "{rel}"
     );
     let out = std::process::Command::new(crate::util::bin())
         .args(["verify", "--vault"])
