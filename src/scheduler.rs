@@ -96,6 +96,7 @@ pub async fn run_daemon(runner: Runner, registry: Registry, shutdown: Shutdown) 
     for (name, at) in &successes {
         runner.metrics.set_last_success(name, *at);
     }
+    let reports = crate::report::Refresher::new(config.clone(), &registry);
     let mut tasks = tokio::task::JoinSet::new();
     for collector in registry.iter() {
         let name = collector.descriptor().name.clone();
@@ -111,11 +112,12 @@ pub async fn run_daemon(runner: Runner, registry: Registry, shutdown: Shutdown) 
             }
         };
         let catch_up = needs_catch_up(&schedule, tz, successes.get(&name).copied(), Utc::now());
-        let (runner, collector, limit, shutdown) = (
+        let (runner, collector, limit, shutdown, reports) = (
             runner.clone(),
             collector.clone(),
             limit.clone(),
             shutdown.clone(),
+            reports.clone(),
         );
         let jitter = config.agent.jitter_secs;
         tasks.spawn(async move {
@@ -144,8 +146,13 @@ pub async fn run_daemon(runner: Runner, registry: Registry, shutdown: Shutdown) 
                 if shutdown.stop.is_cancelled() {
                     return;
                 }
-                if let Err(error) = runner.run(collector.clone(), shutdown.hard.clone(), RunProgress::none(&name)).await {
-                    tracing::error!(message = "Run could not be recorded in the vault.", collector = %name, %error);
+                match runner.run(collector.clone(), shutdown.hard.clone(), RunProgress::none(&name)).await {
+                    Ok(done) => {
+                        reports.refresh_async(done.committed.window).await;
+                    }
+                    Err(error) => {
+                        tracing::error!(message = "Run could not be recorded in the vault.", collector = %name, %error);
+                    }
                 }
             }
         });

@@ -13,6 +13,7 @@ mod github_server;
 mod history;
 mod host_baseline;
 mod moto;
+mod report;
 mod scan_import;
 mod scan_parsers_vuln;
 mod scan_parsers_web;

@@ -97,7 +97,11 @@ pub fn run_folders(vault: &Path) -> Vec<PathBuf> {
         if w.file_name().unwrap().to_string_lossy().starts_with('.') {
             continue;
         }
-        for d in read_dirs(&w) {
+        // `derived/` (the report) is beside the date folders, not evidence.
+        for d in read_dirs(&w)
+            .into_iter()
+            .filter(|d| !d.ends_with("derived"))
+        {
             for c in read_dirs(&d) {
                 out.extend(read_dirs(&c));
             }

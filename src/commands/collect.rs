@@ -37,6 +37,7 @@ pub fn run(config: Arc<Config>, names: &[String]) -> Outcome {
         vault,
         metrics: new_metrics(),
     };
+    let reports = crate::report::Refresher::new(config.clone(), &registry);
     let rt = runtime()?;
     rt.block_on(async move {
         let shutdown = Shutdown::on_signals(std::time::Duration::from_secs(
@@ -86,7 +87,11 @@ pub fn run(config: Arc<Config>, names: &[String]) -> Outcome {
             });
         }
         let mut code = exit::OK;
+        let mut windows = std::collections::BTreeSet::new();
         while let Some(joined) = tasks.join_next().await {
+            if let Ok((_, Some(Ok(res)))) = &joined {
+                windows.insert(res.committed.window.clone());
+            }
             match joined {
                 Ok((_, Some(Ok(res)))) if !res.status.is_problem() => {}
                 Ok((name, None)) => {
@@ -94,6 +99,11 @@ pub fn run(config: Arc<Config>, names: &[String]) -> Outcome {
                     code = exit::EVIDENCE;
                 }
                 _ => code = exit::EVIDENCE,
+            }
+        }
+        for window in windows {
+            if let Some(index) = reports.refresh_async(window).await {
+                eprintln!("report: {}", index.display());
             }
         }
         Ok(code)

@@ -14,7 +14,10 @@ pub fn run(config: &Config, window: Option<&str>, out: Option<PathBuf>) -> Outco
     let now = Utc::now();
     let window = plan::window_name(config, window, now).map_err(Failure::usage)?;
     let req = plan::request(config, &registry, &window, Selection::default(), out, now);
-    let summary = report::write(&req).map_err(Failure::evidence)?;
+    let summary = report::write(&req).map_err(|e| match e {
+        report::ReportError::NotAReport(_) => Failure::usage(e),
+        e => Failure::evidence(e),
+    })?;
     println!(
         "report of {window}: {} runs, {} artifacts, {} findings in {} pages: {}",
         summary.runs,

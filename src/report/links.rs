@@ -3,8 +3,8 @@
 
 use std::path::{Component, Path, PathBuf};
 
-/// The URL prefix from the site folder `site` to the window folder `window`, ending in `/`:
-/// relative when both are on the same tree, else an absolute `file://` URL.
+/// The URL prefix from the site folder `site` to the window folder `window`, ending in `/`,
+/// relative (both are on one file system tree, so it survives copying them together).
 pub fn base_from(site: &Path, window: &Path) -> String {
     let (Some(site), Some(window)) = (absolute(site), absolute(window)) else {
         return "../../".to_string();
@@ -48,6 +48,12 @@ pub fn url_path(rel: &str) -> String {
         .join("/")
 }
 
+/// The URL of a file of the window folder (`rel`, `/`-separated) from a page `root` away from
+/// the site folder (`""` or `"../"`), given the site's `base` (from [`base_from`]).
+pub fn evidence(base: &str, root: &str, rel: &str) -> String {
+    format!("{root}{base}{}", url_path(rel))
+}
+
 fn absolute(p: &Path) -> Option<PathBuf> {
     let p = if p.is_absolute() {
         p.to_path_buf()
@@ -85,6 +91,14 @@ mod tests {
         assert_eq!(
             base_from(Path::new("/media/usb/report"), Path::new("/srv/vault/q 1")),
             "../../../srv/vault/q%201/"
+        );
+    }
+
+    #[test]
+    fn pages_one_folder_down_climb_one_more() {
+        assert_eq!(
+            evidence("../../", "../", "2026-01-05/tls/r1/artifacts/a.json"),
+            "../../../2026-01-05/tls/r1/artifacts/a.json"
         );
     }
 

@@ -9,8 +9,22 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::config::Schedule;
 
+mod calendar;
+mod findings;
+mod gather;
+mod html;
 pub mod links;
+mod load;
+mod pages;
 pub mod plan;
+mod population;
+mod refresh;
+mod site;
+
+pub use refresh::Refresher;
+
+use html::Frame;
+use pages::Site;
 
 /// Which runs of the window a report (or an export) covers.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -90,6 +104,10 @@ pub enum ReportError {
     },
     #[error(transparent)]
     Vault(#[from] crate::vault::VaultError),
+    #[error(
+        "{0} exists and is not a report written by evidence-agent (no report.json in it): give `--out` an empty or new folder; nothing was changed"
+    )]
+    NotAReport(PathBuf),
 }
 
 /// The site folder inside the vault: `<vault>/<window>/derived/report/`.
@@ -102,25 +120,62 @@ pub fn default_out(vault: &Path, window: &str) -> PathBuf {
 /// Writes the site for `req` into `req.out`, replacing what was there only once the new site is
 /// complete.
 pub fn write(req: &Request) -> Result<Summary, ReportError> {
-    // Stub until the renderer lands: a page that names the window.
-    std::fs::create_dir_all(&req.out).map_err(|source| ReportError::Io {
-        action: "cannot create",
-        path: req.out.clone(),
-        source,
+    let build = site::Build::start(&req.out)?;
+    let generated = crate::vault::canonical::timestamp(req.now);
+    let period = match (req.start, req.end) {
+        (Some(s), Some(e)) => format!("{s} to {e}"),
+        _ => "runs outside every configured window".to_string(),
+    };
+    let site = Site {
+        req,
+        frame: Frame {
+            window: &req.window,
+            period: &period,
+            generated: &generated,
+        },
+    };
+    let mut prev = None;
+    let mut pages = 0u64;
+    let g = gather::gather(req, |date, runs| {
+        build.write(
+            &format!("days/{date}.html"),
+            site.day(date, runs, prev).as_bytes(),
+        )?;
+        prev = Some(date);
+        pages += 1;
+        Ok(())
     })?;
-    let index = req.out.join("index.html");
-    let html = format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Evidence report: {w}</title></head><body><h1>Evidence report: {w}</h1></body></html>\n",
-        w = req.window
-    );
-    std::fs::write(&index, html).map_err(|source| ReportError::Io {
-        action: "cannot write",
-        path: index.clone(),
-        source,
-    })?;
+    build.write("index.html", site.index(&g).as_bytes())?;
+    build.write("findings.html", site.findings(&g).as_bytes())?;
+    build.write(
+        "populations.html",
+        site.populations(&g.populations).as_bytes(),
+    )?;
+    build.write("runs.html", site.runs(&g).as_bytes())?;
+    for p in &g.populations {
+        build.write(&format!("populations/{}.csv", p.def.id), &p.csv())?;
+    }
+    build.write("report.css", include_str!("assets/report.css").as_bytes())?;
+    build.write("report.js", include_str!("assets/report.js").as_bytes())?;
+    let marker = serde_json::json!({
+        "kind": "evidence-agent-report",
+        "window": req.window,
+        "generated_at": generated,
+        "agent_version": crate::AGENT_VERSION,
+        "runs": g.runs,
+        "artifacts": g.artifacts,
+        "findings": g.findings,
+        "exceptions": g.exceptions.len(),
+        "ledger_lines": g.ledger_lines,
+        "problems": g.problems,
+    });
+    build.write(site::MARKER, &crate::vault::canonical::pretty(&marker))?;
+    let out = build.finish()?;
     Ok(Summary {
-        pages: 1,
-        index,
-        ..Summary::default()
+        runs: g.runs,
+        artifacts: g.artifacts,
+        findings: g.findings,
+        pages: pages + 4,
+        index: out.join("index.html"),
     })
 }

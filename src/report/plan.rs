@@ -61,9 +61,19 @@ pub fn request(
     out: Option<PathBuf>,
     now: DateTime<Utc>,
 ) -> Request {
-    let vault = config.vault_dir();
-    let configured = config.windows.iter().find(|w| w.name == window);
-    let collectors = registry
+    request_for(
+        config,
+        collectors(config, registry),
+        window,
+        selection,
+        out,
+        now,
+    )
+}
+
+/// The collectors of the registry as the config runs them.
+pub fn collectors(config: &Config, registry: &Registry) -> Vec<PlannedCollector> {
+    registry
         .iter()
         .map(|c| {
             let d = c.descriptor();
@@ -74,7 +84,20 @@ pub fn request(
                 schedule: schedule_for(config, c.as_ref()).ok(),
             }
         })
-        .collect();
+        .collect()
+}
+
+/// [`request`] with the collectors already planned (the daemon plans them once).
+pub fn request_for(
+    config: &Config,
+    collectors: Vec<PlannedCollector>,
+    window: &str,
+    selection: Selection,
+    out: Option<PathBuf>,
+    now: DateTime<Utc>,
+) -> Request {
+    let vault = config.vault_dir();
+    let configured = config.windows.iter().find(|w| w.name == window);
     let (out, evidence_base) = match out {
         Some(out) => {
             let base =
