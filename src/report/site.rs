@@ -1,9 +1,13 @@
 //! The site folder: built under a temporary name beside its place and swapped in whole, so a
 //! reader never sees half a report and a failed build leaves the previous one.
 
+use std::fs::{DirBuilder, OpenOptions};
+use std::io::Write;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use super::ReportError;
+use crate::vault::fsutil::{DIR_MODE, FILE_MODE};
 
 /// The file that marks a folder as a report written by us: only such a folder is replaced.
 pub const MARKER: &str = "report.json";
@@ -31,12 +35,12 @@ impl Build {
             return Err(ReportError::NotAReport(out.to_path_buf()));
         }
         let parent = out.parent().unwrap_or(Path::new("."));
-        std::fs::create_dir_all(parent).map_err(io("cannot create", parent))?;
+        mkdir(parent, true)?;
         let name = out
             .file_name()
             .map_or("report".into(), |n| n.to_string_lossy().into_owned());
         let dir = parent.join(format!(".{name}.tmp-{:08x}", crate::random::u32()));
-        std::fs::create_dir(&dir).map_err(io("cannot create", &dir))?;
+        mkdir(&dir, false)?;
         Ok(Build {
             dir,
             out: out.to_path_buf(),
@@ -47,9 +51,16 @@ impl Build {
     pub fn write(&self, rel: &str, bytes: &[u8]) -> Result<(), ReportError> {
         let path = self.dir.join(rel);
         if let Some(p) = path.parent() {
-            std::fs::create_dir_all(p).map_err(io("cannot create", p))?;
+            mkdir(p, true)?;
         }
-        std::fs::write(&path, bytes).map_err(io("cannot write", &path))
+        // The report shows what the evidence shows: it gets the vault's modes.
+        OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(FILE_MODE)
+            .open(&path)
+            .and_then(|mut f| f.write_all(bytes))
+            .map_err(io("cannot write", &path))
     }
 
     /// Puts the finished site in place of the old one (exchanged atomically where the file
@@ -78,6 +89,14 @@ impl Drop for Build {
             let _ = std::fs::remove_dir_all(&self.dir);
         }
     }
+}
+
+fn mkdir(path: &Path, parents: bool) -> Result<(), ReportError> {
+    DirBuilder::new()
+        .recursive(parents)
+        .mode(DIR_MODE)
+        .create(path)
+        .map_err(io("cannot create", path))
 }
 
 /// An empty folder, or one holding our marker.
