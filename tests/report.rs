@@ -606,3 +606,58 @@ fn collect_refreshes_the_report_in_the_vault() {
         "{html}"
     );
 }
+
+#[test]
+fn the_daemon_refreshes_the_report_after_each_run() {
+    let env = Env::new("");
+    let today = chrono::Utc::now().date_naive();
+    std::fs::write(
+        env.config(),
+        format!(
+            "[agent]\nvault_dir = \"vault\"\ncollectors_dir = \"collectors\"\njitter_secs = 0\n\
+             shutdown_grace_secs = 2\n\n[http]\nenabled = false\n\n[[windows]]\nname = \"now\"\n\
+             start = {}\nend = {}\n\n[collectors.tick]\nschedule = \"*/2 * * * * *\"\n",
+            today - chrono::Duration::days(3),
+            today + chrono::Duration::days(3)
+        ),
+    )
+    .unwrap();
+    env.add_collector("tick", "", "date > \"$EVIDENCE_OUT_DIR/tick.txt\"");
+    let child = env
+        .command(&["run"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let marker = env.vault().join("now/derived/report/report.json");
+    let started = std::time::Instant::now();
+    let mut seen = Vec::new();
+    while started.elapsed() < std::time::Duration::from_secs(40) && seen.len() < 3 {
+        if let Ok(bytes) = std::fs::read(&marker)
+            && let Ok(v) = serde_json::from_slice::<serde_json::Value>(&bytes)
+            && let Some(runs) = v["runs"].as_u64()
+            && seen.last() != Some(&runs)
+        {
+            seen.push(runs);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    // SAFETY: kill(2) on our own child's pid.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        seen.len() >= 3 && seen.windows(2).all(|w| w[0] < w[1]),
+        "the report's run count grows run after run: {seen:?}\n{}",
+        text(&out)
+    );
+    // What the last refresh saw is in the vault, and the report is never half-written.
+    let ledger = std::fs::read_to_string(env.vault().join("now/ledger.jsonl")).unwrap();
+    assert!(ledger.lines().count() as u64 >= *seen.last().unwrap());
+    assert!(env.vault().join("now/derived/report/index.html").is_file());
+    let strays: Vec<_> = std::fs::read_dir(env.vault().join("now/derived"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .filter(|n| n != "report")
+        .collect();
+    assert!(strays.is_empty(), "no temporary folders left: {strays:?}");
+}
