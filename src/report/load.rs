@@ -83,8 +83,13 @@ impl Run {
     }
 
     pub fn run_id(&self) -> &str {
-        self.entry.run.rsplit('/').next().unwrap_or(&self.entry.run)
+        run_id(&self.entry.run)
     }
+}
+
+/// The run id, the last part of a run folder path.
+pub fn run_id(run: &str) -> &str {
+    run.rsplit('/').next().unwrap_or(run)
 }
 
 /// The selected ledger entries of a window grouped by run-folder date, in ledger order per day,

@@ -11,7 +11,7 @@ use super::findings::Exception;
 use super::gather::Gathered;
 use super::html::{Frame, Table, esc, num, td, td_hash, td_link};
 use super::links::evidence;
-use super::load::Run;
+use super::load::{Run, run_id};
 use super::population::Population;
 use super::{PlannedCollector, Request};
 
@@ -228,14 +228,7 @@ impl Site<'_> {
                 .days_where(&collectors, State::Failed)
                 .difference(&collected)
                 .count();
-            let exceptions: Vec<&Exception> = g
-                .exceptions
-                .iter()
-                .filter(|e| {
-                    e.criteria.contains(&criterion)
-                        || (e.criteria.is_empty() && collectors.contains(&e.collector))
-                })
-                .collect();
+            let exceptions = exceptions_for(g, &criterion, &collectors);
             let open = exceptions.iter().filter(|e| e.open).count();
             let links: Vec<String> = collectors
                 .iter()
@@ -275,14 +268,7 @@ impl Site<'_> {
              fixed. The evidence link opens the file the finding names, else the run.</p>\n",
         );
         for (criterion, collectors) in criteria(g) {
-            let rows: Vec<&Exception> = g
-                .exceptions
-                .iter()
-                .filter(|e| {
-                    e.criteria.contains(&criterion)
-                        || (e.criteria.is_empty() && collectors.contains(&e.collector))
-                })
-                .collect();
+            let rows = exceptions_for(g, &criterion, &collectors);
             let _ = writeln!(body, "<h2 id=\"{0}\">{0}</h2>", esc(&criterion));
             if rows.is_empty() {
                 body.push_str("<p>No findings.</p>\n");
@@ -435,18 +421,17 @@ impl Site<'_> {
 type Cell = (NaiveDate, State, String);
 
 /// The calendar of every collector over the window.
-struct Calendar<'a> {
+struct Calendar {
     first: NaiveDate,
     last: NaiveDate,
     /// Days of the calendar up to today, inside the selection.
     elapsed: u64,
     /// Per collector: each day's state and its explanation.
     rows: Vec<(String, Vec<Cell>)>,
-    _req: &'a Request,
 }
 
-impl<'a> Calendar<'a> {
-    fn new(req: &'a Request, g: &Gathered, today: NaiveDate) -> Calendar<'a> {
+impl Calendar {
+    fn new(req: &Request, g: &Gathered, today: NaiveDate) -> Calendar {
         let seen_first = g.days.first().map(|d| d.date);
         let seen_last = g.days.last().map(|d| d.date);
         let first = req.start.or(seen_first).unwrap_or(today);
@@ -498,7 +483,6 @@ impl<'a> Calendar<'a> {
             last,
             elapsed,
             rows,
-            _req: req,
         }
     }
 
@@ -612,6 +596,21 @@ fn criteria(g: &Gathered) -> BTreeMap<String, BTreeSet<String>> {
     out
 }
 
+/// The exceptions filed under `criterion`: by their run's criteria, else by their collector's.
+fn exceptions_for<'g>(
+    g: &'g Gathered,
+    criterion: &str,
+    collectors: &BTreeSet<String>,
+) -> Vec<&'g Exception> {
+    g.exceptions
+        .iter()
+        .filter(|e| {
+            e.criteria.iter().any(|c| c == criterion)
+                || (e.criteria.is_empty() && collectors.contains(&e.collector))
+        })
+        .collect()
+}
+
 fn problems(body: &mut String, problems: &[String]) {
     if problems.is_empty() {
         return;
@@ -658,8 +657,4 @@ fn severity(s: crate::evidence::Severity) -> &'static str {
         Low => "low",
         Info => "info",
     }
-}
-
-fn run_id(run: &str) -> &str {
-    run.rsplit('/').next().unwrap_or(run)
 }
