@@ -18,6 +18,7 @@ pub mod recover;
 pub mod verify;
 mod writer;
 
+pub(crate) use writer::hostname;
 pub use writer::{CollectorInfo, Committed, Outcome, RunMeta, StagedRun, Vault, WindowRef};
 
 use std::path::PathBuf;

@@ -486,7 +486,7 @@ fn count_files(dir: &Path) -> (u64, u64) {
     (files, bytes)
 }
 
-fn hostname() -> String {
+pub(crate) fn hostname() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
         .map(|s| s.trim().to_string())
         .ok()
