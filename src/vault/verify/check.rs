@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::json;
 
+use super::export::{self, Scope};
 use super::hash::{self, Job, open_nofollow};
 use super::ledger;
 use super::report::{Kind, Note, Problem, Report};
@@ -82,6 +83,17 @@ pub fn verify(root: &Path, threads: usize, only: Option<&str>) -> Result<Report,
         ..Report::default()
     };
     check_marker(root, &windows, &mut report)?;
+    let scope = others
+        .iter()
+        .any(|(n, _)| n == crate::export::manifest::FILE)
+        .then(|| {
+            others.retain(|(n, _)| !export::ROOT_FILES.contains(&n.as_str()));
+            export::load(root, &mut report)
+        })
+        .flatten();
+    if let Some(s) = &scope {
+        only_exported_window(&s.manifest.window.name, &mut windows, &mut report);
+    }
     if let Some(window) = only {
         if !windows.iter().any(|w| w == window) {
             let known = if windows.is_empty() {
@@ -106,7 +118,7 @@ pub fn verify(root: &Path, threads: usize, only: Option<&str>) -> Result<Report,
     }
     let mut jobs = Vec::new();
     for window in &windows {
-        check_window(root, window, &mut jobs, &mut report);
+        check_window(root, window, &mut jobs, &mut report, scope.as_ref());
     }
     if only.is_none() {
         staging_notes(root, &mut report);
@@ -181,7 +193,13 @@ fn check_marker(root: &Path, windows: &[String], report: &mut Report) -> Result<
 }
 
 /// One window: its ledger, the run folder of each line, and anything no line accounts for.
-fn check_window(root: &Path, window: &str, jobs: &mut Vec<Job>, report: &mut Report) {
+fn check_window(
+    root: &Path,
+    window: &str,
+    jobs: &mut Vec<Job>,
+    report: &mut Report,
+    scope: Option<&Scope>,
+) {
     let window_dir = layout::window_dir(root, window);
     let ledger_shown = format!("{window}/{LEDGER}");
     let lines = match ledger::check(
@@ -212,6 +230,16 @@ fn check_window(root: &Path, window: &str, jobs: &mut Vec<Job>, report: &mut Rep
             Vec::new()
         }
     };
+    let lines = match scope {
+        Some(s) => s.filter(
+            lines,
+            &layout::ledger(root, window),
+            window,
+            &ledger_shown,
+            report,
+        ),
+        None => lines,
+    };
 
     let mut expect = Expect::default();
     expect.files.insert(LEDGER.to_string());
@@ -228,10 +256,16 @@ fn check_window(root: &Path, window: &str, jobs: &mut Vec<Job>, report: &mut Rep
         .filter(|r| !expect.stops.contains(r))
         .collect();
     for orphan in orphans {
+        let detail = match scope {
+            Some(s) => s.orphan_detail(),
+            None => format!(
+                "a run folder that no line of {ledger_shown} names: a ledger line was removed, or the agent stopped between committing the run and appending its line (its next start appends it)"
+            ),
+        };
         report.problems.push(Problem::new(
             Kind::Extra,
             format!("{window}/{orphan}"),
-            format!("a run folder that no line of {ledger_shown} names: a ledger line was removed, or the agent stopped between committing the run and appending its line (its next start appends it)"),
+            detail,
         ));
         expect
             .dirs
@@ -255,6 +289,25 @@ fn check_window(root: &Path, window: &str, jobs: &mut Vec<Job>, report: &mut Rep
         report.files += counts.files;
         report.bytes += counts.bytes;
     }
+}
+
+/// An export holds the one window its manifest names: other folders are extra.
+fn only_exported_window(exported: &str, windows: &mut Vec<String>, report: &mut Report) {
+    for other in windows.iter().filter(|w| *w != exported) {
+        report.problems.push(Problem::new(
+            Kind::Extra,
+            other.as_str(),
+            format!("a folder in an export of window `{exported}` that is not part of it"),
+        ));
+    }
+    if !windows.iter().any(|w| w == exported) {
+        report.problems.push(Problem::new(
+            Kind::Missing,
+            exported,
+            "the window folder the export's manifest names is gone",
+        ));
+    }
+    windows.retain(|w| w == exported);
 }
 
 /// Folders at `<YYYY-MM-DD>/<collector>/<run-id>` in a window folder, by name alone.
