@@ -8,6 +8,7 @@ mod cli;
 mod config_errors;
 mod crash;
 mod custom_collectors;
+mod export;
 mod github;
 mod github_server;
 mod history;
