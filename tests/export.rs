@@ -39,7 +39,7 @@ fn setup() -> (Env, Vec<String>) {
                 "console-user-without-mfa",
                 Severity::High,
                 "bob",
-                Some("artifacts/users.csv"),
+                Some("users.csv"),
             ),
         Run::new("github-pull-requests", &["CC8.1"], day("2026-01-06"))
             .artifact(LONG, "[{\"number\":1}]")
@@ -217,6 +217,38 @@ fn assert_checks_pass(env: &Env, bundle: &Path, expected: &[String]) {
     );
 }
 
+/// Every relative link of the bundle's report leads to a file in the bundle.
+fn assert_report_links_resolve(bundle: &Path) {
+    let site = bundle.join(WINDOW.name).join("derived/report");
+    let pages: Vec<String> = files(&site)
+        .into_keys()
+        .filter(|p| p.ends_with(".html"))
+        .collect();
+    assert!(!pages.is_empty(), "no report pages in {}", site.display());
+    let mut checked = 0;
+    for page in pages {
+        let html = std::fs::read_to_string(site.join(&page)).unwrap();
+        let dir = site.join(&page).parent().unwrap().to_path_buf();
+        for href in html
+            .split("href=\"")
+            .skip(1)
+            .filter_map(|s| s.split('"').next())
+        {
+            let target = href.split(['#', '?']).next().unwrap_or("");
+            if target.is_empty() || target.contains(':') {
+                continue;
+            }
+            let target = target.replace("%20", " ");
+            assert!(
+                dir.join(&target).exists(),
+                "{page} links to {href}, which is not in the bundle"
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked > 0, "the report has no relative links to check");
+}
+
 #[test]
 fn a_whole_window_round_trips_through_tar_sha256sum_and_verify() {
     let (env, runs) = setup();
@@ -256,6 +288,7 @@ fn a_whole_window_round_trips_through_tar_sha256sum_and_verify() {
         bundle.join("2026-q1/derived/report/index.html").is_file(),
         "the report is in the bundle"
     );
+    assert_report_links_resolve(&bundle);
     let long = bundle
         .join(WINDOW.name)
         .join(&runs[1])
@@ -339,6 +372,23 @@ fn tampering_with_an_unpacked_bundle_fails_verify_naming_the_file() {
         text(&v)
     );
 
+    // A manifest whose ledger head is not the ledger's.
+    let bundle = unpack(&bundle_file, &env.path().join("head"));
+    let mut m = manifest(&bundle);
+    m["ledger"]["lines"] = serde_json::json!(5);
+    std::fs::write(
+        bundle.join("export.json"),
+        serde_json::to_vec_pretty(&m).unwrap(),
+    )
+    .unwrap();
+    let v = verify(&bundle);
+    assert_eq!(v.status.code(), Some(1), "{}", text(&v));
+    assert!(
+        stdout(&v).contains("MODIFIED 2026-q1/ledger.jsonl: has 6 lines"),
+        "{}",
+        text(&v)
+    );
+
     // A run of the vault added to a bundle that does not list it.
     let (out, subset_file) = export(&env, "january.tar.gz", &["--to", "2026-01-31"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
@@ -372,6 +422,7 @@ fn subsets_by_date_and_by_criteria_hold_exactly_their_runs_and_verify() {
     let mut expected = vec![runs[1].clone(), runs[2].clone(), runs[3].clone()];
     expected.sort();
     assert_checks_pass(&env, &bundle, &expected);
+    assert_report_links_resolve(&bundle);
     let v = verify(&bundle);
     assert!(
         stdout(&v).contains(

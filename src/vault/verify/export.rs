@@ -100,23 +100,20 @@ impl Scope {
                 format!("lists run {run}, which no line of {ledger_shown} names"),
             ));
         }
-        match head(ledger) {
-            Ok((lines, last)) => {
-                if lines != m.ledger.lines || last != m.ledger.last_line_sha256 {
-                    report.problems.push(Problem::new(
-                        Kind::Modified,
-                        ledger_shown,
-                        format!(
-                            "has {lines} lines ending in a line with SHA-256 {last}, but {} says {} lines ending in {}: this is not the ledger that was exported",
-                            manifest::FILE,
-                            m.ledger.lines,
-                            m.ledger.last_line_sha256
-                        ),
-                    ));
-                }
-            }
-            // The ledger check has reported why it cannot be read.
-            Err(_) => {}
+        // A ledger that cannot be read is reported by the ledger check.
+        if let Ok((lines, last)) = head(ledger)
+            && (lines != m.ledger.lines || last != m.ledger.last_line_sha256)
+        {
+            report.problems.push(Problem::new(
+                Kind::Modified,
+                ledger_shown,
+                format!(
+                    "has {lines} lines ending in a line with SHA-256 {last}, but {} says {} lines ending in {}: this is not the ledger that was exported",
+                    manifest::FILE,
+                    m.ledger.lines,
+                    m.ledger.last_line_sha256
+                ),
+            ));
         }
         if outside > 0 {
             report.notes.push(Note {
