@@ -50,7 +50,7 @@ This bundle holds SOC 2 evidence collected by evidence-agent for the audit windo
 | collectors | {collectors} |
 | runs in this bundle | {runs} |
 | runs of the window left out (outside the selection) | {outside} |
-| files in the bundle (besides `SHA256SUMS`) | {files} ({bytes} bytes) |
+| files in the run folders (the evidence) | {files} ({bytes} bytes) |
 | created | {created} by evidence-agent {version} on host `{host}` |
 
 ## Compare the ledger head
