@@ -22,6 +22,14 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
 fi
 
+# Headless Chromium for the real-browser test of the HTML report (tests/browser.rs drives it over
+# the DevTools protocol); the test fails, never skips, without it.
+if [ ! -x /usr/bin/chromium ]; then
+  echo "Installing chromium (headless browser for the report test)"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium
+fi
+
 # Third-party fixtures are read from ../shared; a missing folder is a failure, never a skip.
 if [ ! -d ../shared/fixtures ]; then
   echo "error: ../shared/fixtures is missing: the tests read third-party fixtures from there" >&2

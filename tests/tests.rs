@@ -4,6 +4,8 @@
 mod util;
 
 mod aws_iam;
+mod browser;
+mod cdp;
 mod cli;
 mod config_errors;
 mod crash;
