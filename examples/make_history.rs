@@ -232,12 +232,11 @@ const PEOPLE: [&str; 12] = [
 ];
 const REPOS: [&str; 6] = ["api", "web", "infra", "billing", "auth", "mobile"];
 
+/// An artifact to write: path under `artifacts/`, media type, content.
+type Artifact = (String, &'static str, Vec<u8>);
+
 /// The artifacts and findings of one succeeded run.
-fn content(
-    p: &Planned,
-    rng: &mut Rng,
-    window: &str,
-) -> (Vec<(String, &'static str, Vec<u8>)>, Vec<Finding>) {
+fn content(p: &Planned, rng: &mut Rng, window: &str) -> (Vec<Artifact>, Vec<Finding>) {
     let mut files = Vec::new();
     let mut findings = Vec::new();
     let mut finding = |rule: &str, severity, subject: String, artifact: &str| {
