@@ -520,7 +520,7 @@ fn content(p: &Planned, rng: &mut Rng, window: &str) -> (Vec<Artifact>, Vec<Find
                     "application/json",
                     original.clone().into_bytes(),
                 ));
-                if files.len() as u64 <= p.items {
+                if (files.len() as u64) < p.items {
                     files.push((
                         summary.clone(),
                         "application/json",

@@ -673,6 +673,10 @@ fn report_site_has_no_errors_and_sortable_tables_sort() {
 
     let mut browser = Browser::launch();
     let (problems, visited, tables, clicks) = crawl(&mut browser, &index, &site);
+    eprintln!(
+        "crawled {} pages, {tables} sortable tables, {clicks} header clicks",
+        visited.len()
+    );
     assert!(
         problems.is_empty(),
         "problems in the report:\n{}",
