@@ -112,6 +112,11 @@ else
 fi
 read -r TAR_S TAR_KB < <(best_of bash -c tar_once)
 
+NOTE=""
+if [ "$PROFILE" != release ]; then
+    NOTE="A $PROFILE build (unoptimized: hashing, gzip and HTML writing run far slower than in release); run with PROFILE=release for the real figures."
+fi
+
 cat >"$OUT" <<EOM
 # Report and export benchmark
 
@@ -136,5 +141,7 @@ The report: \`$REPORT_LINE\` ($SITE_FILES files, $(( SITE_BYTES / 1048576 )) MB)
 | \`sha256sum -c\` in every run folder | $SHA_S s | $(mb "$SHA_KB") MB | reading and hashing every artifact |
 $EXPORT_ROW
 | \`tar -czf\` of the window folder | $TAR_S s | $(mb "$TAR_KB") MB | $(( $(stat -c %s "$RUN/window.tar.gz") / 1048576 )) MB |
+
+$NOTE
 EOM
 cat "$OUT"
