@@ -96,7 +96,7 @@ pub async fn run_daemon(runner: Runner, registry: Registry, shutdown: Shutdown) 
     for (name, at) in &successes {
         runner.metrics.set_last_success(name, *at);
     }
-    let reports = crate::report::Refresher::new(config.clone(), &registry);
+    let reports = crate::report::Refresher::new(config.clone());
     let mut tasks = tokio::task::JoinSet::new();
     for collector in registry.iter() {
         let name = collector.descriptor().name.clone();
@@ -148,7 +148,7 @@ pub async fn run_daemon(runner: Runner, registry: Registry, shutdown: Shutdown) 
                 }
                 match runner.run(collector.clone(), shutdown.hard.clone(), RunProgress::none(&name)).await {
                     Ok(done) => {
-                        reports.refresh_async(done.committed.window).await;
+                        reports.refresh(done.committed.window).await;
                     }
                     Err(error) => {
                         tracing::error!(message = "Run could not be recorded in the vault.", collector = %name, %error);

@@ -37,7 +37,7 @@ pub fn run(config: Arc<Config>, names: &[String]) -> Outcome {
         vault,
         metrics: new_metrics(),
     };
-    let reports = crate::report::Refresher::new(config.clone(), &registry);
+    let reports = crate::report::Refresher::new(config.clone());
     let rt = runtime()?;
     rt.block_on(async move {
         let shutdown = Shutdown::on_signals(std::time::Duration::from_secs(
@@ -102,7 +102,7 @@ pub fn run(config: Arc<Config>, names: &[String]) -> Outcome {
             }
         }
         for window in windows {
-            if let Some(index) = reports.refresh_async(window).await {
+            if let Some(index) = reports.refresh(window).await {
                 eprintln!("report: {}", index.display());
             }
         }

@@ -61,19 +61,7 @@ pub fn request(
     out: Option<PathBuf>,
     now: DateTime<Utc>,
 ) -> Request {
-    request_for(
-        config,
-        collectors(config, registry),
-        window,
-        selection,
-        out,
-        now,
-    )
-}
-
-/// The collectors of the registry as the config runs them.
-pub fn collectors(config: &Config, registry: &Registry) -> Vec<PlannedCollector> {
-    registry
+    let collectors = registry
         .iter()
         .map(|c| {
             let d = c.descriptor();
@@ -84,18 +72,7 @@ pub fn collectors(config: &Config, registry: &Registry) -> Vec<PlannedCollector>
                 schedule: schedule_for(config, c.as_ref()).ok(),
             }
         })
-        .collect()
-}
-
-/// [`request`] with the collectors already planned (the daemon plans them once).
-pub fn request_for(
-    config: &Config,
-    collectors: Vec<PlannedCollector>,
-    window: &str,
-    selection: Selection,
-    out: Option<PathBuf>,
-    now: DateTime<Utc>,
-) -> Request {
+        .collect();
     let vault = config.vault_dir();
     let configured = config.windows.iter().find(|w| w.name == window);
     let (out, evidence_base) = match out {
