@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 use super::calendar::Day;
 use super::findings::{Exception, Findings};
 use super::load::{self, Run};
-use super::population::{DEFINITIONS, Population};
+use super::population::{Merged, Population};
 use super::{ReportError, Request};
 use crate::evidence::RunStatus;
 
@@ -37,7 +37,7 @@ pub struct DayTotals {
 pub struct Gathered {
     pub collectors: BTreeMap<String, CollectorView>,
     pub exceptions: Vec<Exception>,
-    pub populations: Vec<Population>,
+    pub populations: Vec<Merged>,
     pub days: Vec<DayTotals>,
     pub runs: u64,
     pub artifacts: u64,
@@ -47,9 +47,11 @@ pub struct Gathered {
     pub problems: Vec<String>,
 }
 
-/// Reads every selected run; `page` is called once per day with that day's runs.
+/// Reads every selected run, merging `populations` into their files; `page` is called once per
+/// day with that day's runs.
 pub fn gather(
     req: &Request,
+    mut populations: Vec<Population>,
     mut page: impl FnMut(NaiveDate, &[Run]) -> Result<(), ReportError>,
 ) -> Result<Gathered, ReportError> {
     let window_dir = crate::vault::layout::window_dir(&req.vault, &req.window);
@@ -69,8 +71,6 @@ pub fn gather(
         view.criteria.extend(c.criteria.iter().cloned());
     }
     let mut findings = Findings::default();
-    let mut populations: Vec<Population> =
-        DEFINITIONS.iter().map(|d| Population::new(*d)).collect();
     for (date, entries) in ledger.days {
         let mut runs: Vec<Run> = entries
             .into_iter()
@@ -88,7 +88,7 @@ pub fn gather(
                 let wanted: Vec<_> = run.artifacts.iter().filter(|a| p.wants(run, a)).collect();
                 for a in wanted {
                     match load::artifact_bytes(&window_dir, run, a) {
-                        Some(bytes) => p.add(run, a, &bytes),
+                        Some(bytes) => p.add(run, a, &bytes).map_err(written(&req.out))?,
                         None => p.problems.push(format!(
                             "{}/{}: missing or not the file its run record hashes; run `evidence-agent verify`",
                             run.rel(),
@@ -102,8 +102,18 @@ pub fn gather(
         g.days.push(totals);
     }
     g.exceptions = findings.finish();
-    g.populations = populations.into_iter().map(Population::finish).collect();
+    for p in populations {
+        g.populations.push(p.finish().map_err(written(&req.out))?);
+    }
     Ok(g)
+}
+
+fn written(out: &std::path::Path) -> impl Fn(std::io::Error) -> ReportError + '_ {
+    move |source| ReportError::Io {
+        action: "cannot write a population into",
+        path: out.to_path_buf(),
+        source,
+    }
 }
 
 fn fold(g: &mut Gathered, totals: &mut DayTotals, run: &Run) {

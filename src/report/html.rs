@@ -29,9 +29,15 @@ pub struct Frame<'a> {
 impl Frame<'_> {
     /// A whole page. `root` is the way from the page to the site folder (`""` or `"../"`).
     pub fn page(&self, root: &str, title: &str, body: &str) -> String {
-        let mut out = String::with_capacity(body.len() + 2048);
-        let _ = write!(
-            out,
+        let mut out = self.head(root, title);
+        out.push_str(body);
+        out.push_str(&self.tail());
+        out
+    }
+
+    /// A page up to and including its `<h1>`, for pages written piece by piece.
+    pub fn head(&self, root: &str, title: &str) -> String {
+        format!(
             "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
              <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
              <title>{title} · {window} · evidence report</title>\n\
@@ -43,20 +49,28 @@ impl Frame<'_> {
              <li><a href=\"{root}findings.html\">Findings</a></li>\
              <li><a href=\"{root}populations.html\">Populations</a></li>\
              <li><a href=\"{root}runs.html\">Runs by day</a></li></ul></nav>\n</header>\n\
-             <main>\n<h1>{title}</h1>\n{body}</main>\n<footer>\n<p>Generated {generated} by \
-             evidence-agent {version} from the vault's ledger and run records. This report is a \
-             derived view and not part of the evidence chain: check the evidence itself with \
-             <code>sha256sum -c SHA256SUMS</code> in a run folder or <code>evidence-agent verify</code>.\
-             </p>\n</footer>\n</body>\n</html>\n",
+             <main>\n<h1>{title}</h1>\n",
             title = esc(title),
             window = esc(self.window),
             period = esc(self.period),
+        )
+    }
+
+    /// What follows the body of every page.
+    pub fn tail(&self) -> String {
+        format!(
+            "</main>\n<footer>\n<p>Generated {generated} by evidence-agent {version} from the \
+             vault's ledger and run records. This report is a derived view and not part of the \
+             evidence chain: check the evidence itself with <code>sha256sum -c SHA256SUMS</code> \
+             in a run folder or <code>evidence-agent verify</code>.</p>\n</footer>\n</body>\n</html>\n",
             generated = esc(self.generated),
             version = crate::AGENT_VERSION,
-        );
-        out
+        )
     }
 }
+
+/// Closes what [`Table::head`] opened.
+pub const TABLE_END: &str = "</tbody>\n</table></div>\n";
 
 /// A sortable table: `report.js` sorts by a column when its header button is pressed.
 pub struct Table {
@@ -87,7 +101,12 @@ impl Table {
     }
 
     pub fn finish(mut self) -> String {
-        self.html.push_str("</tbody>\n</table></div>\n");
+        self.html.push_str(TABLE_END);
+        self.html
+    }
+
+    /// Only the opening of the table, for rows written elsewhere; [`TABLE_END`] closes it.
+    pub fn head(self) -> String {
         self.html
     }
 }

@@ -134,9 +134,21 @@ pub fn write(req: &Request) -> Result<Summary, ReportError> {
             generated: &generated,
         },
     };
+    let mut populations = Vec::new();
+    for def in population::DEFINITIONS {
+        let base = req.evidence_base.clone();
+        populations.push(population::Population::new(
+            *def,
+            population::Sink::new(
+                build.create(&format!("populations/{}.csv", def.id))?,
+                build.create(&pages::rows_file(def.id))?,
+                Box::new(move |row| pages::population_row(&base, row)),
+            ),
+        ));
+    }
     let mut prev = None;
     let mut pages = 0u64;
-    let g = gather::gather(req, |date, runs| {
+    let g = gather::gather(req, populations, |date, runs| {
         build.write(
             &format!("days/{date}.html"),
             site.day(date, runs, prev).as_bytes(),
@@ -147,14 +159,8 @@ pub fn write(req: &Request) -> Result<Summary, ReportError> {
     })?;
     build.write("index.html", site.index(&g).as_bytes())?;
     build.write("findings.html", site.findings(&g).as_bytes())?;
-    build.write(
-        "populations.html",
-        site.populations(&g.populations).as_bytes(),
-    )?;
+    site.populations(&build, &g.populations)?;
     build.write("runs.html", site.runs(&g).as_bytes())?;
-    for p in &g.populations {
-        build.write(&format!("populations/{}.csv", p.def.id), &p.csv())?;
-    }
     build.write("report.css", include_str!("assets/report.css").as_bytes())?;
     build.write("report.js", include_str!("assets/report.js").as_bytes())?;
     let marker = serde_json::json!({

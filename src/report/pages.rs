@@ -2,17 +2,21 @@
 //! findings per criterion, populations, runs by day, and one page per day with every run record.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt::Write;
+use std::fmt::Write as _;
+use std::fs::File;
+use std::io::{BufWriter, Write};
 
 use chrono::{Datelike, NaiveDate};
 
+use super::ReportError;
 use super::calendar::{self, Plan, State};
 use super::findings::Exception;
 use super::gather::Gathered;
-use super::html::{Frame, Table, esc, num, td, td_hash, td_link};
+use super::html::{Frame, TABLE_END, Table, esc, num, td, td_hash, td_link};
 use super::links::evidence;
 use super::load::{Run, run_id};
-use super::population::Population;
+use super::population::Merged;
+use super::site::{Build, io};
 use super::{PlannedCollector, Request};
 
 /// The criteria every report lists, supported or not: a criterion no collector covers is a gap too.
@@ -329,16 +333,25 @@ impl Site<'_> {
         self.frame.page("", "Findings", &body)
     }
 
-    /// `populations.html`: the populations as tables, each beside its CSV.
-    pub fn populations(&self, populations: &[Population]) -> String {
-        let mut body = String::from(
+    /// `populations.html`: the populations as tables, each beside its CSV. The rows were written
+    /// to files of their own while merging; they are copied in here, never held whole.
+    pub fn populations(&self, build: &Build, populations: &[Merged]) -> Result<(), ReportError> {
+        let path = build.path("populations.html");
+        let mut out = BufWriter::new(build.create("populations.html")?);
+        let put = |out: &mut BufWriter<File>, s: &str| {
+            out.write_all(s.as_bytes())
+                .map_err(io("cannot write", &path))
+        };
+        put(&mut out, &self.frame.head("", "Populations"))?;
+        put(
+            &mut out,
             "<p>The populations an auditor samples from, merged from the window's runs. Changes and \
              scan reports are every row stored in the window (once each, from the first run that \
              stored it); users and endpoints are the latest successful run's list. Every row links \
              to the file it comes from.</p>\n",
-        );
+        )?;
         for p in populations {
-            let _ = writeln!(body, "<h2 id=\"{}\">{}</h2>", p.def.id, esc(p.def.title));
+            let mut body = format!("<h2 id=\"{}\">{}</h2>\n", p.def.id, esc(p.def.title));
             problems(&mut body, &p.problems);
             if p.columns.is_empty() {
                 let _ = writeln!(
@@ -346,38 +359,28 @@ impl Site<'_> {
                     "<p>No <code>{}</code> from the <code>{}</code> collector in this window.</p>",
                     p.def.file, p.def.collector
                 );
+                put(&mut out, &body)?;
                 continue;
             }
             let _ = writeln!(
                 body,
-                "<p><span data-population=\"{}\">{}</span> rows from <code>{}</code>. As CSV: \
-                 <a href=\"populations/{}.csv\">populations/{}.csv</a>.</p>",
-                p.def.id,
-                p.rows.len(),
+                "<p><span data-population=\"{id}\">{}</span> rows from <code>{}</code>. As CSV: \
+                 <a href=\"populations/{id}.csv\">populations/{id}.csv</a>.</p>",
+                p.rows,
                 p.def.collector,
-                p.def.id,
-                p.def.id
+                id = p.def.id,
             );
             let columns: Vec<&str> = p.columns.iter().map(String::as_str).collect();
-            let mut t = Table::new("population", p.def.title, &columns);
-            let last = columns.len() - 1;
-            for row in &p.rows {
-                let mut cells = String::new();
-                for (i, cell) in row.iter().enumerate() {
-                    if i == last {
-                        cells.push_str(&td_link(
-                            &self.link("", cell),
-                            cell.rsplit('/').next().unwrap_or(cell),
-                        ));
-                    } else {
-                        cells.push_str(&td(cell));
-                    }
-                }
-                t.row("", &cells);
-            }
-            body.push_str(&t.finish());
+            body.push_str(&Table::new("population", p.def.title, &columns).head());
+            put(&mut out, &body)?;
+            let rows = build.path(&rows_file(p.def.id));
+            let mut f = File::open(&rows).map_err(io("cannot read", &rows))?;
+            std::io::copy(&mut f, &mut out).map_err(io("cannot write", &path))?;
+            let _ = std::fs::remove_file(&rows);
+            put(&mut out, TABLE_END)?;
         }
-        self.frame.page("", "Populations", &body)
+        put(&mut out, &self.frame.tail())?;
+        out.flush().map_err(io("cannot write", &path))
     }
 
     /// `runs.html`: every day with runs and its totals.
@@ -594,6 +597,25 @@ fn criteria(g: &Gathered) -> BTreeMap<String, BTreeSet<String>> {
         }
     }
     out
+}
+
+/// Where a population's table rows are written while merging (removed once in their page).
+pub fn rows_file(id: &str) -> String {
+    format!("populations/.{id}.rows.html")
+}
+
+/// One population row as `<tr>`: every cell as text, the last (`evidence`) as a link to the file.
+pub fn population_row(evidence_base: &str, row: &[String]) -> String {
+    let mut cells = String::from("<tr>");
+    if let Some((link, rest)) = row.split_last() {
+        for cell in rest {
+            cells.push_str(&td(cell));
+        }
+        let name = link.rsplit('/').next().unwrap_or(link);
+        cells.push_str(&td_link(&evidence(evidence_base, "", link), name));
+    }
+    cells.push_str("</tr>\n");
+    cells
 }
 
 /// The exceptions filed under `criterion`: by their run's criteria, else by their collector's.

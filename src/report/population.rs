@@ -3,6 +3,8 @@
 //! from.
 
 use std::collections::{BTreeMap, HashSet};
+use std::fs::File;
+use std::io::{BufWriter, Write};
 
 use super::load::{Artifact, Run};
 use crate::evidence::RunStatus;
@@ -61,28 +63,62 @@ pub const DEFINITIONS: &[Definition] = &[
 /// The columns the report adds to every row.
 pub const SOURCE_COLUMNS: [&str; 2] = ["collected_at", "evidence"];
 
+/// Renders one population row as HTML.
+pub type RenderRow = Box<dyn Fn(&[String]) -> String>;
+
+/// Where rows go as they are merged: the population's CSV and its HTML table rows, both files of
+/// the site being built, so a population of any size is never held in memory.
+pub struct Sink {
+    csv: csv::Writer<BufWriter<File>>,
+    rows: BufWriter<File>,
+    /// Renders one row as `<tr>…</tr>` (links need the site's way to the evidence).
+    render: RenderRow,
+}
+
+impl Sink {
+    pub fn new(csv: File, rows: File, render: RenderRow) -> Sink {
+        Sink {
+            csv: csv::Writer::from_writer(BufWriter::new(csv)),
+            rows: BufWriter::new(rows),
+            render,
+        }
+    }
+
+    fn put(&mut self, row: &[String]) -> std::io::Result<()> {
+        self.csv.write_record(row).map_err(std::io::Error::other)?;
+        self.rows.write_all((self.render)(row).as_bytes())
+    }
+
+    fn close(mut self) -> std::io::Result<()> {
+        self.csv.flush()?;
+        self.rows.flush()
+    }
+}
+
 /// One population being merged.
-#[derive(Debug)]
 pub struct Population {
     pub def: Definition,
     /// The header of the first file read, then the source columns.
     pub columns: Vec<String>,
-    pub rows: Vec<Vec<String>>,
+    /// Rows written so far.
+    pub rows: u64,
     seen: HashSet<Vec<String>>,
     /// For `Latest`: per artifact path, the rows of the latest successful run.
     latest: BTreeMap<String, Vec<Vec<String>>>,
+    sink: Sink,
     /// Files that could not be used, with why (shown on the page).
     pub problems: Vec<String>,
 }
 
 impl Population {
-    pub fn new(def: Definition) -> Population {
+    pub fn new(def: Definition, sink: Sink) -> Population {
         Population {
             def,
             columns: Vec::new(),
-            rows: Vec::new(),
+            rows: 0,
             seen: HashSet::new(),
             latest: BTreeMap::new(),
+            sink,
             problems: Vec::new(),
         }
     }
@@ -96,23 +132,32 @@ impl Population {
     }
 
     /// Adds the rows of one file (`bytes`, already checked against its hash).
-    pub fn add(&mut self, run: &Run, artifact: &Artifact, bytes: &[u8]) {
+    pub fn add(&mut self, run: &Run, artifact: &Artifact, bytes: &[u8]) -> std::io::Result<()> {
         let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(bytes);
         let header: Vec<String> = match reader.headers() {
             Ok(h) => h.iter().map(str::to_string).collect(),
             Err(e) => {
                 self.problem(run, artifact, &e.to_string());
-                return;
+                return Ok(());
             }
         };
         if self.columns.is_empty() {
             self.columns = header.clone();
             self.columns
                 .extend(SOURCE_COLUMNS.iter().map(|c| c.to_string()));
+            self.sink
+                .csv
+                .write_record(&self.columns)
+                .map_err(std::io::Error::other)?;
         }
         let width = self.columns.len() - SOURCE_COLUMNS.len();
+        // Columns by name, so a file with another column order still lines up.
+        let at: Vec<Option<usize>> = self.columns[..width]
+            .iter()
+            .map(|c| header.iter().position(|h| h == c))
+            .collect();
         let evidence = format!("{}/{}", run.rel(), artifact.path);
-        let mut rows = Vec::new();
+        let mut latest = Vec::new();
         for record in reader.records() {
             let record = match record {
                 Ok(r) => r,
@@ -121,44 +166,37 @@ impl Population {
                     break;
                 }
             };
-            // Columns by name, so a file with another column order still lines up.
-            let mut row: Vec<String> = self.columns[..width]
+            let mut row: Vec<String> = at
                 .iter()
-                .map(|c| {
-                    header
-                        .iter()
-                        .position(|h| h == c)
-                        .and_then(|i| record.get(i))
-                        .unwrap_or("")
-                        .to_string()
-                })
+                .map(|i| i.and_then(|i| record.get(i)).unwrap_or("").to_string())
                 .collect();
             row.push(run.entry.finished_at.clone());
             row.push(evidence.clone());
-            rows.push(row);
-        }
-        match self.def.merge {
-            Merge::Union(key) => {
-                let idx: Vec<usize> = key
-                    .iter()
-                    .filter_map(|k| self.columns[..width].iter().position(|c| c == k))
-                    .collect();
-                for row in rows {
+            match self.def.merge {
+                Merge::Union(key) => {
                     // Without the key columns, a row is its own key.
-                    let k: Vec<String> = if idx.is_empty() {
+                    let k: Vec<String> = key
+                        .iter()
+                        .filter_map(|k| self.columns[..width].iter().position(|c| c == k))
+                        .map(|i| row[i].clone())
+                        .collect();
+                    let k = if k.is_empty() {
                         row[..width].to_vec()
                     } else {
-                        idx.iter().map(|&i| row[i].clone()).collect()
+                        k
                     };
                     if self.seen.insert(k) {
-                        self.rows.push(row);
+                        self.sink.put(&row)?;
+                        self.rows += 1;
                     }
                 }
-            }
-            Merge::Latest => {
-                self.latest.insert(artifact.path.clone(), rows);
+                Merge::Latest => latest.push(row),
             }
         }
+        if matches!(self.def.merge, Merge::Latest) {
+            self.latest.insert(artifact.path.clone(), latest);
+        }
+        Ok(())
     }
 
     fn problem(&mut self, run: &Run, artifact: &Artifact, why: &str) {
@@ -166,28 +204,27 @@ impl Population {
             .push(format!("{}/{}: {why}", run.rel(), artifact.path));
     }
 
-    /// The merged rows, in the order stored (`Union`) or by file (`Latest`).
-    pub fn finish(mut self) -> Population {
-        if matches!(self.def.merge, Merge::Latest) {
-            self.rows = std::mem::take(&mut self.latest)
-                .into_values()
-                .flatten()
-                .collect();
+    /// Writes what `Latest` kept (by file) and closes the files.
+    pub fn finish(mut self) -> std::io::Result<Merged> {
+        for row in std::mem::take(&mut self.latest).into_values().flatten() {
+            self.sink.put(&row)?;
+            self.rows += 1;
         }
-        self.seen = HashSet::new();
-        self
+        self.sink.close()?;
+        Ok(Merged {
+            def: self.def,
+            columns: self.columns,
+            rows: self.rows,
+            problems: self.problems,
+        })
     }
+}
 
-    /// The population as CSV, `evidence` relative to the window folder.
-    pub fn csv(&self) -> Vec<u8> {
-        let mut w = csv::Writer::from_writer(Vec::new());
-        let mut write = |r: &[String]| w.write_record(r).is_ok();
-        if !self.columns.is_empty() {
-            write(&self.columns);
-        }
-        for row in &self.rows {
-            write(row);
-        }
-        w.into_inner().unwrap_or_default()
-    }
+/// A population once merged: its rows are in the site's files.
+#[derive(Debug, Clone)]
+pub struct Merged {
+    pub def: Definition,
+    pub columns: Vec<String>,
+    pub rows: u64,
+    pub problems: Vec<String>,
 }

@@ -1,7 +1,7 @@
 //! The site folder: built under a temporary name beside its place and swapped in whole, so a
 //! reader never sees half a report and a failed build leaves the previous one.
 
-use std::fs::{DirBuilder, OpenOptions};
+use std::fs::{DirBuilder, File, OpenOptions};
 use std::io::Write;
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
@@ -12,7 +12,7 @@ use crate::vault::fsutil::{DIR_MODE, FILE_MODE};
 /// The file that marks a folder as a report written by us: only such a folder is replaced.
 pub const MARKER: &str = "report.json";
 
-fn io(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> ReportError {
+pub(super) fn io(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> ReportError {
     let path = path.to_path_buf();
     move |source| ReportError::Io {
         action,
@@ -50,6 +50,14 @@ impl Build {
 
     pub fn write(&self, rel: &str, bytes: &[u8]) -> Result<(), ReportError> {
         let path = self.dir.join(rel);
+        self.create(rel)?
+            .write_all(bytes)
+            .map_err(io("cannot write", &path))
+    }
+
+    /// A new file of the site, for writing piece by piece.
+    pub fn create(&self, rel: &str) -> Result<File, ReportError> {
+        let path = self.dir.join(rel);
         if let Some(p) = path.parent() {
             mkdir(p, true)?;
         }
@@ -59,8 +67,12 @@ impl Build {
             .create_new(true)
             .mode(FILE_MODE)
             .open(&path)
-            .and_then(|mut f| f.write_all(bytes))
             .map_err(io("cannot write", &path))
+    }
+
+    /// Reads a file of the site back (rows written apart, joined into their page).
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.dir.join(rel)
     }
 
     /// Puts the finished site in place of the old one (exchanged atomically where the file
