@@ -541,3 +541,27 @@ fn a_tampered_vault_is_not_exported() {
     assert!(!bundle.exists());
     assert_nothing_left(&env, &[]);
 }
+
+#[test]
+fn a_manifest_dropped_into_the_agents_vault_cannot_hide_removed_runs() {
+    let (env, runs) = setup();
+    let (out, bundle) = export(
+        &env,
+        "mid.tar.gz",
+        &["--from", "2026-01-06", "--to", "2026-02-10"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let bundle = unpack(&bundle, &env.path().join("mid"));
+    // Someone copies the manifest into the vault and removes a run outside its selection.
+    std::fs::copy(bundle.join("export.json"), env.vault().join("export.json")).unwrap();
+    let removed = &runs[0];
+    std::fs::remove_dir_all(env.vault().join(WINDOW.name).join(removed)).unwrap();
+    let v = env.run(&["verify"]);
+    assert_eq!(v.status.code(), Some(1), "{}", text(&v));
+    let said = stdout(&v);
+    assert!(
+        said.contains(&format!("MISSING {}/{removed}", WINDOW.name)),
+        "{said}"
+    );
+    assert!(said.contains("EXTRA export.json"), "{said}");
+}

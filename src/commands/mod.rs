@@ -87,6 +87,7 @@ pub fn dispatch(cli: Cli) -> i32 {
             c,
         ) => verify::run(
             vault.clone().or_else(|| c.map(|c| c.vault_dir())),
+            vault.is_some(),
             *threads,
             window.as_deref(),
             *json,

@@ -10,8 +10,11 @@ use super::{Failure, Outcome};
 use crate::exit;
 use crate::vault::verify::{self, VerifyError};
 
+/// `exports`: the folder was named with `--vault`, so it may be an unpacked export; the
+/// configured vault is checked as a vault, whatever it holds.
 pub fn run(
     vault: Option<PathBuf>,
+    exports: bool,
     threads: Option<usize>,
     window: Option<&str>,
     json: bool,
@@ -27,7 +30,7 @@ pub fn run(
         None => std::thread::available_parallelism().map_or(1, |n| n.get()),
     };
     let started = Instant::now();
-    let report = verify::verify(&vault, threads, window).map_err(|e| match e {
+    let report = verify::verify(&vault, threads, window, exports).map_err(|e| match e {
         VerifyError::NotFound(_) | VerifyError::NotAVault { .. } | VerifyError::NoWindow { .. } => {
             Failure::usage(e)
         }

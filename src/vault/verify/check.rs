@@ -40,8 +40,15 @@ pub enum VerifyError {
 
 /// Verifies the vault at `root`, hashing on `threads` threads. Reads only; changes nothing.
 /// With `only`, checks `vault.json` and that one window, leaving out other windows, stray files
-/// in the vault folder and staging.
-pub fn verify(root: &Path, threads: usize, only: Option<&str>) -> Result<Report, VerifyError> {
+/// in the vault folder and staging. `exports`: whether a folder with `export.json` is checked as
+/// an unpacked export (runs outside its selection may be absent); the agent's own vault never
+/// is one, so there the manifest is an extra file, and deleting runs cannot hide behind one.
+pub fn verify(
+    root: &Path,
+    threads: usize,
+    only: Option<&str>,
+    exports: bool,
+) -> Result<Report, VerifyError> {
     match std::fs::metadata(root) {
         Ok(m) if m.is_dir() => {}
         Ok(_) => {
@@ -83,14 +90,15 @@ pub fn verify(root: &Path, threads: usize, only: Option<&str>) -> Result<Report,
         ..Report::default()
     };
     check_marker(root, &windows, &mut report)?;
-    let scope = others
-        .iter()
-        .any(|(n, _)| n == crate::export::manifest::FILE)
-        .then(|| {
-            others.retain(|(n, _)| !export::ROOT_FILES.contains(&n.as_str()));
-            export::load(root, &mut report)
-        })
-        .flatten();
+    let scope = (exports
+        && others
+            .iter()
+            .any(|(n, _)| n == crate::export::manifest::FILE))
+    .then(|| {
+        others.retain(|(n, _)| !export::ROOT_FILES.contains(&n.as_str()));
+        export::load(root, &mut report)
+    })
+    .flatten();
     if let Some(s) = &scope {
         only_exported_window(&s.manifest.window.name, &mut windows, &mut report);
     }
