@@ -540,10 +540,23 @@ fn a_report_elsewhere_links_back_and_only_replaces_a_report() {
             target.display()
         );
     }
-    // Written again: the old site is replaced whole (a stray file is gone).
+    // Written again: the old site is replaced whole (a stray file is gone), and the build left
+    // by a killed report process an hour ago is cleared, not one that may be in progress.
     std::fs::write(out.join("stale.html"), "old").unwrap();
+    let killed = out.with_file_name(".report.tmp-0badc0de");
+    let running = out.with_file_name(".report.tmp-0000beef");
+    std::fs::create_dir_all(&killed).unwrap();
+    std::fs::create_dir_all(&running).unwrap();
+    let touched = std::process::Command::new("touch")
+        .args(["-d", "2 hours ago"])
+        .arg(&killed)
+        .status()
+        .unwrap();
+    assert!(touched.success());
     report(&env, &["--out", out.to_str().unwrap()]);
     assert!(!out.join("stale.html").exists());
+    assert!(!killed.exists(), "a build left two hours ago is removed");
+    assert!(running.exists(), "a recent build is left alone");
     // A folder that is not a report is never touched.
     let mine = env.path().join("my documents");
     std::fs::create_dir_all(&mine).unwrap();

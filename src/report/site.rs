@@ -39,6 +39,7 @@ impl Build {
         let name = out
             .file_name()
             .map_or("report".into(), |n| n.to_string_lossy().into_owned());
+        remove_stale(parent, &format!(".{name}.tmp-"));
         let dir = parent.join(format!(".{name}.tmp-{:08x}", crate::random::u32()));
         mkdir(&dir, false)?;
         Ok(Build {
@@ -99,6 +100,25 @@ impl Drop for Build {
     fn drop(&mut self) {
         if !self.done {
             let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
+/// Removes builds left by a report process that was killed (an hour is far longer than any build
+/// takes, so a build in progress elsewhere is left alone).
+fn remove_stale(parent: &Path, prefix: &str) {
+    let Ok(entries) = std::fs::read_dir(parent) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let old = e
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age > std::time::Duration::from_secs(3600));
+        if old && e.file_name().to_string_lossy().starts_with(prefix) {
+            let _ = std::fs::remove_dir_all(e.path());
         }
     }
 }
