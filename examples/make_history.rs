@@ -18,7 +18,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use chrono::{Datelike, Duration, NaiveDate, TimeZone, Utc};
-use evidence_agent::collector::{aws_iam, github};
+use evidence_agent::collector::{aws_iam, github, scan_reports, tls};
 use evidence_agent::evidence::{Finding, RunStatus, Severity};
 use evidence_agent::vault::{CollectorInfo, Outcome, RunMeta, Vault, WindowRef, layout};
 
@@ -408,27 +408,7 @@ fn content(p: &Planned, rng: &mut Rng, window: &str) -> (Vec<Artifact>, Vec<Find
         }
         "tls-endpoints" => {
             let mut csv = String::new();
-            header(
-                &mut csv,
-                &[
-                    "endpoint",
-                    "name",
-                    "sni",
-                    "reachable",
-                    "tls1.0",
-                    "tls1.1",
-                    "tls1.2",
-                    "tls1.3",
-                    "best_cipher",
-                    "leaf_subject",
-                    "not_after",
-                    "days_left",
-                    "chain_trusted",
-                    "name_matches",
-                    "hsts",
-                    "findings",
-                ],
-            );
+            header(&mut csv, &tls::ENDPOINT_COLUMNS);
             for i in 0..p.items {
                 let host = format!("svc{i}.acme.example");
                 let left = rng.below(365);
@@ -484,30 +464,7 @@ fn content(p: &Planned, rng: &mut Rng, window: &str) -> (Vec<Artifact>, Vec<Find
         }
         _ => {
             let mut csv = String::new();
-            header(
-                &mut csv,
-                &[
-                    "source",
-                    "file_name",
-                    "size",
-                    "sha256",
-                    "status",
-                    "reason",
-                    "format",
-                    "scanner",
-                    "scanner_version",
-                    "targets",
-                    "scanned_at",
-                    "effective_date",
-                    "critical",
-                    "high",
-                    "medium",
-                    "low",
-                    "info",
-                    "unknown",
-                    "summary",
-                ],
-            );
+            header(&mut csv, &scan_reports::report_columns());
             // Each report is stored as the original and its summary: two artifacts.
             for i in 0..p.items.div_ceil(2) {
                 let (format, scanner) =

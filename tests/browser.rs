@@ -410,24 +410,7 @@ fn users() -> String {
 
 /// tls-endpoints' endpoints.csv.
 fn endpoints(d: NaiveDate) -> String {
-    let header = [
-        "endpoint",
-        "name",
-        "sni",
-        "reachable",
-        "tls1.0",
-        "tls1.1",
-        "tls1.2",
-        "tls1.3",
-        "best_cipher",
-        "leaf_subject",
-        "not_after",
-        "days_left",
-        "chain_trusted",
-        "name_matches",
-        "hsts",
-        "findings",
-    ];
+    let header = evidence_agent::collector::tls::ENDPOINT_COLUMNS;
     let rows = [
         ("www.acme.test:443", 80),
         ("api.acme.test:443", 9),
@@ -466,27 +449,7 @@ fn endpoints(d: NaiveDate) -> String {
 
 /// scan-reports' reports.csv.
 fn reports(d: NaiveDate) -> String {
-    let header = [
-        "source",
-        "file_name",
-        "size",
-        "sha256",
-        "status",
-        "reason",
-        "format",
-        "scanner",
-        "scanner_version",
-        "targets",
-        "scanned_at",
-        "effective_date",
-        "critical",
-        "high",
-        "medium",
-        "low",
-        "info",
-        "unknown",
-        "summary",
-    ];
+    let header = evidence_agent::collector::scan_reports::report_columns();
     let rows = [
         ("trivy.json", "trivy", "Trivy", 2, 14),
         ("zap.xml", "zap", "ZAP", 0, 3),

@@ -159,17 +159,21 @@ mod tests {
         s.parse().unwrap()
     }
 
+    fn on(schedule: &Schedule, timezone: chrono_tz::Tz) -> Plan<'_> {
+        Plan {
+            enabled: true,
+            schedule: Some(schedule),
+            timezone,
+        }
+    }
+
     #[test]
     fn a_day_with_a_success_is_collected_even_with_failures() {
         let mut day = Day::default();
         day.add(RunStatus::Failed, Some("timeout"));
         day.add(RunStatus::Succeeded, None);
         let weekly = Schedule::parse("0 0 3 * * Mon").unwrap();
-        let plan = Plan {
-            enabled: true,
-            schedule: Some(&weekly),
-            timezone: chrono_tz::UTC,
-        };
+        let plan = on(&weekly, chrono_tz::UTC);
         let today = d("2026-02-01");
         assert_eq!(
             state(d("2026-01-07"), today, true, Some(&day), &plan),
@@ -181,11 +185,7 @@ mod tests {
     #[test]
     fn days_without_runs_are_gaps_only_when_a_run_was_due() {
         let weekly = Schedule::parse("0 0 3 * * Mon").unwrap();
-        let plan = Plan {
-            enabled: true,
-            schedule: Some(&weekly),
-            timezone: chrono_tz::UTC,
-        };
+        let plan = on(&weekly, chrono_tz::UTC);
         let today = d("2026-02-01");
         // 2026-01-05 is a Monday, 2026-01-06 a Tuesday.
         assert_eq!(
@@ -218,11 +218,7 @@ mod tests {
     fn a_schedule_in_another_zone_is_judged_on_utc_days() {
         // 01:00 in Tokyo is 16:00 UTC the day before.
         let daily = Schedule::parse("0 0 1 * * *").unwrap();
-        let plan = Plan {
-            enabled: true,
-            schedule: Some(&daily),
-            timezone: chrono_tz::Asia::Tokyo,
-        };
+        let plan = on(&daily, chrono_tz::Asia::Tokyo);
         assert!(plan.due_on(d("2026-01-05")));
         let mut day = Day::default();
         day.add(RunStatus::Skipped, Some("no token"));

@@ -19,6 +19,7 @@ pub mod source;
 pub mod state;
 
 pub use config::ScanReportSettings;
+pub use run::columns as report_columns;
 
 use async_trait::async_trait;
 

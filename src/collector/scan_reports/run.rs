@@ -135,8 +135,9 @@ fn summary(rows: &[Row], state: &State) -> serde_json::Map<String, Value> {
     out
 }
 
-fn reports_csv(rows: &[Row]) -> Result<Vec<u8>, VaultError> {
-    let mut w = csv::Writer::from_writer(Vec::new());
+/// The columns of reports.csv (docs/collectors/scan-reports.md): the file, the scan, counts by
+/// severity, the summary's path.
+pub fn columns() -> Vec<&'static str> {
     let mut header = vec![
         "source",
         "file_name",
@@ -153,6 +154,12 @@ fn reports_csv(rows: &[Row]) -> Result<Vec<u8>, VaultError> {
     ];
     header.extend(ScanSeverity::ALL.iter().map(|s| severity_name(*s)));
     header.push("summary");
+    header
+}
+
+fn reports_csv(rows: &[Row]) -> Result<Vec<u8>, VaultError> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let header = columns();
     let io = |e: csv::Error| VaultError::Io {
         action: "cannot write",
         path: "reports.csv".into(),

@@ -17,6 +17,7 @@ pub mod probe;
 mod run;
 
 pub use config::TlsSettings;
+pub use run::COLUMNS as ENDPOINT_COLUMNS;
 
 use async_trait::async_trait;
 

@@ -16,8 +16,8 @@ use crate::collector::{CollectError, Collected, RunContext};
 use crate::evidence::Finding;
 use crate::vault::{StagedRun, canonical};
 
-/// The columns of endpoints.csv.
-const COLUMNS: [&str; 16] = [
+/// The columns of endpoints.csv (docs/collectors/tls-endpoints.md).
+pub const COLUMNS: [&str; 16] = [
     "endpoint",
     "name",
     "sni",
