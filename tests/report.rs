@@ -604,6 +604,15 @@ fn an_altered_run_record_is_flagged_not_presented_as_evidence() {
 #[test]
 fn collect_refreshes_the_report_in_the_vault() {
     let env = Env::new("");
+    // Before the first run there is no vault: nothing to report, and nothing is created.
+    let early = env.run(&["report"]);
+    assert_eq!(early.status.code(), Some(2), "{}", text(&early));
+    assert!(
+        text(&early).contains("run `evidence-agent collect` first"),
+        "{}",
+        text(&early)
+    );
+    assert!(!env.vault().exists());
     env.add_collector("echo", "", "echo hello > \"$EVIDENCE_OUT_DIR/hello.txt\"");
     let out = env.run(&["collect", "echo"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));

@@ -15,7 +15,7 @@ pub fn run(config: &Config, window: Option<&str>, out: Option<PathBuf>) -> Outco
     let window = plan::window_name(config, window, now).map_err(Failure::usage)?;
     let req = plan::request(config, &registry, &window, Selection::default(), out, now);
     let summary = report::write(&req).map_err(|e| match e {
-        report::ReportError::NotAReport(_) => Failure::usage(e),
+        report::ReportError::NotAReport(_) | report::ReportError::NoVault(_) => Failure::usage(e),
         e => Failure::evidence(e),
     })?;
     println!(

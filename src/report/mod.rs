@@ -108,6 +108,10 @@ pub enum ReportError {
         "{0} exists and is not a report written by evidence-agent (no report.json in it): give `--out` an empty or new folder; nothing was changed"
     )]
     NotAReport(PathBuf),
+    #[error(
+        "{0} is not an evidence vault yet (no vault.json): run `evidence-agent collect` first, or point `agent.vault_dir` at the vault"
+    )]
+    NoVault(PathBuf),
 }
 
 /// The site folder inside the vault: `<vault>/<window>/derived/report/`.
@@ -120,6 +124,10 @@ pub fn default_out(vault: &Path, window: &str) -> PathBuf {
 /// Writes the site for `req` into `req.out`, replacing what was there only once the new site is
 /// complete.
 pub fn write(req: &Request) -> Result<Summary, ReportError> {
+    // Never create folders in what is not a vault: the agent would then refuse it as one.
+    if !crate::vault::layout::marker(&req.vault).is_file() {
+        return Err(ReportError::NoVault(req.vault.clone()));
+    }
     let build = site::Build::start(&req.out)?;
     let generated = crate::vault::canonical::timestamp(req.now);
     let period = match (req.start, req.end) {
