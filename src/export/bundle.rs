@@ -4,7 +4,6 @@
 use std::collections::BTreeSet;
 use std::fs::File;
 use std::io::{Read, Write};
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use flate2::Compression;
@@ -12,7 +11,8 @@ use flate2::write::GzEncoder;
 use sha2::{Digest, Sha256};
 
 use super::ExportError;
-use crate::vault::fsutil::{DIR_MODE, FILE_MODE};
+use crate::vault::canonical;
+use crate::vault::fsutil::{DIR_MODE, FILE_MODE, open_nofollow};
 use crate::vault::layout::SUMS;
 
 /// What a streamed file must be, from the record that vouches for it.
@@ -96,7 +96,7 @@ impl Bundle {
             .append_data(&mut h, format!("{}/{rel}", self.top), data)
             .map_err(write_error)?;
         self.sums
-            .push((rel.to_string(), hex::encode(Sha256::digest(data))));
+            .push((rel.to_string(), canonical::sha256_hex(data)));
         Ok(())
     }
 
@@ -216,14 +216,6 @@ fn header(kind: tar::EntryType, size: u64, mode: u32, mtime: u64) -> tar::Header
 
 fn write_error(source: std::io::Error) -> ExportError {
     ExportError::Write(source)
-}
-
-/// Opens a file for reading without following a symbolic link in its last component.
-pub fn open_nofollow(path: &Path) -> std::io::Result<File> {
-    std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NOFOLLOW)
-        .open(path)
 }
 
 /// Hashes what passes through; keeps a read error aside so it is reported as a read, not as a

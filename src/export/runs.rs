@@ -8,8 +8,9 @@ use std::path::Path;
 use serde::Deserialize;
 
 use super::ExportError;
-use super::bundle::{Bundle, Expect, open_nofollow};
+use super::bundle::{Bundle, Expect};
 use crate::vault::canonical::sha256_hex;
+use crate::vault::fsutil::open_nofollow;
 use crate::vault::layout::{RUN_JSON, SUMS};
 use crate::vault::ledger::Entry;
 

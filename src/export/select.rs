@@ -127,14 +127,8 @@ pub fn pick(
 
 /// The run-folder date and collector of a ledger line, if its `run` has the vault's shape.
 pub fn dated(e: &Entry) -> Option<(NaiveDate, &str)> {
-    let mut parts = e.run.split('/');
-    let (date, collector, id) = (parts.next()?, parts.next()?, parts.next()?);
-    let ok = parts.next().is_none()
-        && collector == e.collector
-        && layout::valid_name(collector)
-        && layout::valid_name(id);
-    let date = NaiveDate::parse_from_str(date, "%Y-%m-%d").ok()?;
-    ok.then_some((date, collector))
+    let (date, collector, _) = layout::split_run_rel(&e.run)?;
+    (collector == e.collector).then_some((date, collector))
 }
 
 /// The collectors supporting any of the asked criteria: installed ones by their descriptor, and

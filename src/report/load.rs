@@ -124,8 +124,8 @@ pub fn ledger(vault: &Path, window: &str, selection: &Selection) -> Result<Ledge
 }
 
 /// The date of a run folder path `<YYYY-MM-DD>/<collector>/<run-id>`.
-pub fn run_date(run: &str) -> Option<NaiveDate> {
-    NaiveDate::parse_from_str(run.split('/').next()?, "%Y-%m-%d").ok()
+fn run_date(run: &str) -> Option<NaiveDate> {
+    layout::split_run_rel(run).map(|(date, _, _)| date)
 }
 
 /// Reads the run record of `entry`, checking it against the ledger's hash. A missing, altered or

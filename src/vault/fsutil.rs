@@ -118,3 +118,11 @@ pub fn hash_reader(mut r: impl Read, buf: &mut [u8]) -> std::io::Result<(String,
     }
     Ok((hex::encode(hasher.finalize()), size))
 }
+
+/// Opens a file for reading without following a symbolic link in the last component.
+pub fn open_nofollow(path: &Path) -> std::io::Result<File> {
+    OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+        .open(path)
+}

@@ -49,6 +49,16 @@ pub fn run_rel(date: NaiveDate, collector: &str, run_id: &str) -> String {
     format!("{}/{collector}/{run_id}", date.format("%Y-%m-%d"))
 }
 
+/// The date, collector and run id of a run folder path `<YYYY-MM-DD>/<collector>/<run-id>`, when
+/// it has that shape.
+pub fn split_run_rel(rel: &str) -> Option<(NaiveDate, &str, &str)> {
+    let mut parts = rel.split('/');
+    let (date, collector, id) = (parts.next()?, parts.next()?, parts.next()?);
+    let date = NaiveDate::parse_from_str(date, "%Y-%m-%d").ok()?;
+    (parts.next().is_none() && valid_name(collector) && valid_name(id))
+        .then_some((date, collector, id))
+}
+
 pub fn run_dir(root: &Path, window: &str, run_rel: &str) -> PathBuf {
     window_dir(root, window).join(run_rel)
 }

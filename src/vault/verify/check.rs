@@ -7,12 +7,13 @@ use std::path::{Path, PathBuf};
 use serde_json::json;
 
 use super::export::{self, Scope};
-use super::hash::{self, Job, open_nofollow};
+use super::hash::{self, Job};
 use super::ledger;
 use super::report::{Kind, Note, Problem, Report};
 use super::run;
 use super::tree::{self, Expect};
 use crate::vault::canonical;
+use crate::vault::fsutil::open_nofollow;
 use crate::vault::layout::{self, DERIVED, LEDGER, MARKER, STAGING};
 use crate::vault::writer::FORMAT_VERSION;
 

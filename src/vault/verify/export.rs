@@ -6,12 +6,12 @@ use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 
-use super::hash::open_nofollow;
 use super::ledger::{Line, split_run};
 use super::report::{Kind, Note, Problem, Report};
 use crate::export::guide;
 use crate::export::manifest::{self, Manifest};
 use crate::vault::canonical::sha256_hex;
+use crate::vault::fsutil::open_nofollow;
 use crate::vault::layout::SUMS;
 
 /// Files an export adds at the root of the vault folder.

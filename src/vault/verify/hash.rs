@@ -1,13 +1,12 @@
 //! Hashing many files on several threads: one shared queue, biggest files first, each file
 //! streamed through a per-thread buffer so memory does not grow with file size.
 
-use std::fs::{File, OpenOptions};
-use std::os::unix::fs::OpenOptionsExt;
 use std::os::unix::io::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::report::{Kind, Problem};
+use crate::vault::fsutil::open_nofollow;
 
 /// Read size per call: big enough that syscalls cost little next to hashing, small enough to stay
 /// in the core's L2 cache.
@@ -118,14 +117,6 @@ pub fn hash_file(path: &Path, size_hint: u64, buf: &mut [u8]) -> std::io::Result
         unsafe { libc::posix_fadvise(f.as_raw_fd(), 0, 0, libc::POSIX_FADV_SEQUENTIAL) };
     }
     crate::vault::fsutil::hash_reader(f, buf)
-}
-
-/// Opens a file for reading without following a symbolic link in the last component.
-pub fn open_nofollow(path: &Path) -> std::io::Result<File> {
-    OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
-        .open(path)
 }
 
 #[cfg(test)]

@@ -7,9 +7,9 @@ use std::path::Path;
 
 use chrono::NaiveDate;
 
-use super::hash::open_nofollow;
 use super::report::{Kind, Note, Problem};
 use crate::vault::canonical::{is_compact_canonical, sha256_hex};
+use crate::vault::fsutil::open_nofollow;
 use crate::vault::layout;
 use crate::vault::ledger::{Entry, GENESIS};
 

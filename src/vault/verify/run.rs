@@ -8,12 +8,13 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use super::hash::{Job, open_nofollow};
+use super::hash::Job;
 use super::ledger::{Line, is_sha256_hex, split_run};
 use super::report::{Kind, Problem};
 use super::tree::{self, Expect, Found};
 use crate::evidence::RunStatus;
 use crate::vault::canonical::sha256_hex;
+use crate::vault::fsutil::open_nofollow;
 use crate::vault::layout::{self, RUN_JSON, SUMS};
 use crate::vault::writer::FORMAT_VERSION;
 
